@@ -1,0 +1,196 @@
+"""The embedded AWS emulator: moto, and every adaptation dynamigrate needs from it, in one place.
+
+moto is pinned to exactly MOTO_VERSION; each adaptation below patches a named internal of that
+version and has a test in tests/functional/test_emulator.py that fails without it.
+
+Adaptations:
+1. In-process Lambda. moto runs Lambda functions in Docker (absent here). `_invoke_lambda` on
+   moto's LambdaFunction is replaced by a call to a registered Python handler with a Lambda-like
+   context (remaining time from the function's Timeout); an exception becomes a FunctionError
+   payload `{"errorType", "errorMessage", "stackTrace"}` exactly as Lambda reports it, so Step
+   Functions sees the same error names as on AWS.
+2. State-transition counting (measurement only). moto keeps the events of Distributed Map child
+   executions in a throw-away event manager; counting every `*StateEntered` event at the
+   EventManager gives the billed state transitions of parent and children.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import moto
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+MOTO_VERSION = "5.2.5"
+REGION = "us-east-1"
+Handler = Callable[[Any, Any], Any]
+
+if moto.__version__ != MOTO_VERSION:  # pragma: no cover - guards the pin
+    raise ImportError(
+        f"dynamigrate's emulator adapts moto {MOTO_VERSION} internals; "
+        f"found moto {moto.__version__}"
+    )
+
+
+@dataclass
+class LambdaContext:
+    """The subset of the Lambda context object handlers use."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    invoked_function_arn: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        left = self.timeout_seconds - (time.monotonic() - self.started)
+        return max(0, int(left * 1000))
+
+
+class _Registry:
+    """Python handlers standing in for deployed functions, by function name."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.invocations: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+
+REGISTRY = _Registry()
+
+
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    """Adaptation 1: replaces LambdaFunction._invoke_lambda (Docker) with an in-process call."""
+    handler = REGISTRY.handlers.get(self.function_name)
+    if handler is None:
+        message = f"no in-process handler registered for function {self.function_name}"
+        return (
+            json.dumps({"errorType": "Runtime.HandlerNotFound", "errorMessage": message}),
+            True,
+            "",
+        )
+    with REGISTRY.lock:
+        REGISTRY.invocations[self.function_name] += 1
+    payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+    context = LambdaContext(
+        function_name=self.function_name,
+        memory_limit_in_mb=int(self.memory_size),
+        timeout_seconds=float(self.timeout),
+        invoked_function_arn=self.function_arn,
+    )
+    try:
+        result = handler(json.loads(json.dumps(payload)), context)
+        return json.dumps(result), False, ""
+    except Exception as exc:  # the Lambda runtime reports every handler exception
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return json.dumps(error), True, ""
+
+
+class TransitionCounter:
+    """Adaptation 2: counts history events by type across parent and Map child executions."""
+
+    def __init__(self) -> None:
+        self.events: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    @property
+    def state_transitions(self) -> int:
+        return sum(n for kind, n in self.events.items() if kind.endswith("StateEntered"))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.events.clear()
+
+
+TRANSITIONS = TransitionCounter()
+_original_add_event = EventManager.add_event
+
+
+def _counting_add_event(
+    self: EventManager, context: Any, event_type: Any, *args: Any, **kw: Any
+) -> int:
+    with TRANSITIONS.lock:
+        TRANSITIONS.events[str(getattr(event_type, "value", event_type))] += 1
+    result: int = _original_add_event(self, context, event_type, *args, **kw)
+    return result
+
+
+def install() -> None:
+    """Apply every adaptation (idempotent)."""
+    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
+    EventManager.add_event = _counting_add_event  # type: ignore[method-assign]
+
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+
+
+@contextmanager
+def emulated_aws() -> Iterator[None]:
+    """moto in-process with state machine execution on and the adaptations installed."""
+    install()
+    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+        try:
+            yield
+        finally:
+            REGISTRY.handlers.clear()
+
+
+def _placeholder_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("placeholder.py", "# runs in-process, see dynamigrate.emulator\n")
+    return buf.getvalue()
+
+
+def deploy_function(
+    name: str, handler: Handler, timeout: int = 900, memory: int = 1024, region: str = REGION
+) -> str:
+    """Create a Lambda function in the emulator whose invocations run `handler` in-process."""
+    iam = boto3.client("iam", region_name=region)
+    role_name = f"{name}-role"
+    try:
+        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))[
+            "Role"
+        ]["Arn"]
+    arn: str = boto3.client("lambda", region_name=region).create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role_arn,
+        Handler="placeholder.handler",
+        Code={"ZipFile": _placeholder_zip()},
+        Timeout=timeout,
+        MemorySize=memory,
+    )["FunctionArn"]
+    REGISTRY.handlers[name] = handler
+    return arn

@@ -1,0 +1,1 @@
+"""dynamigrate macro: expands Custom::DynamoMigration resources (see macro/expand.py, coming)."""

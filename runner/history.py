@@ -1,0 +1,200 @@
+"""History table access shared by the worker, the runner and the CLI.
+
+Key schema: `pk` (S) and `sk` (S).
+- a run's segment progress: pk `run#<table>#<migration>#<direction>[-dry]#<run id>`,
+  sk `segment#<000007>`; one item per segment so parallel segments never contend on one item.
+
+Every write is conditional; AWS errors are translated here and chained.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runner.attrs import Item
+from runner.errors import ConcurrentRunError, HistoryError
+
+COUNTERS = ("scanned", "matched", "updated", "deleted", "unchanged", "conflicts", "failed")
+MAX_SAMPLES = 10
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """Identifies one run of one migration in one direction."""
+
+    table: str
+    migration_id: str
+    direction: str
+    run_id: str
+    dry_run: bool = False
+
+    @property
+    def pk(self) -> str:
+        mode = f"{self.direction}-dry" if self.dry_run else self.direction
+        return f"run#{self.table}#{self.migration_id}#{mode}#{self.run_id}"
+
+
+def segment_sk(segment: int) -> str:
+    return f"segment#{segment:06d}"
+
+
+@dataclass
+class SegmentProgress:
+    checkpoint: Item | None = None
+    done: bool = False
+    pages: int = 0
+    samples: int = 0
+
+
+@dataclass
+class RunTotals:
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    segments_done: int = 0
+    segments_seen: int = 0
+    pages: int = 0
+    errors: list[str] = field(default_factory=list)
+    samples: list[Any] = field(default_factory=list)
+
+
+def _translate(exc: ClientError, what: str) -> HistoryError:
+    code = exc.response.get("Error", {}).get("Code", "Unknown")
+    return HistoryError(f"history table: {what} failed ({code}: {exc})")
+
+
+class History:
+    """One history table, through an injected low-level DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def load_segment(self, run: RunRef, segment: int) -> SegmentProgress:
+        try:
+            resp = self.client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise _translate(exc, "reading a segment checkpoint") from exc
+        item = resp.get("Item")
+        if not item:
+            return SegmentProgress()
+        checkpoint = item.get("checkpoint", {}).get("M")
+        return SegmentProgress(
+            checkpoint=checkpoint or None,
+            done=item.get("done", {}).get("BOOL", False),
+            pages=int(item.get("pages", {}).get("N", "0")),
+            samples=len(item.get("samples", {}).get("L", [])),
+        )
+
+    def commit_page(
+        self,
+        run: RunRef,
+        segment: int,
+        progress: SegmentProgress,
+        next_key: Item | None,
+        counters: dict[str, int],
+        samples: list[dict[str, Any]],
+    ) -> SegmentProgress:
+        """Record one processed page atomically: checkpoint, done flag and counter increments.
+
+        Conditioned on the page count read at the start, so two workers on one segment cannot both
+        commit the same page.
+        """
+        values: dict[str, Any] = {
+            ":pages": {"N": str(progress.pages)},
+            ":one": {"N": "1"},
+            ":done": {"BOOL": next_key is None},
+            ":now": {"N": str(int(time.time()))},
+        }
+        sets = ["done = :done", "updatedAt = :now"]
+        if next_key is None:
+            sets.append("checkpoint = :nullmap")
+            values[":nullmap"] = {"M": {}}
+        else:
+            sets.append("checkpoint = :key")
+            values[":key"] = {"M": next_key}
+        kept = samples[: max(0, MAX_SAMPLES - progress.samples)]
+        if kept:
+            sets.append("samples = list_append(if_not_exists(samples, :empty), :samples)")
+            values[":empty"] = {"L": []}
+            values[":samples"] = {"L": kept}
+        adds = ["pages :one"]
+        for name in COUNTERS:
+            if counters.get(name):
+                adds.append(f"{name} :{name}")
+                values[f":{name}"] = {"N": str(counters[name])}
+        condition = "attribute_not_exists(pages) OR pages = :pages"
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
+                UpdateExpression="SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConcurrentRunError(
+                    f"segment {segment} of {run.migration_id} was advanced by another worker"
+                ) from exc
+            raise _translate(exc, "committing a page") from exc
+        return SegmentProgress(
+            checkpoint=next_key,
+            done=next_key is None,
+            pages=progress.pages + 1,
+            samples=progress.samples + len(kept),
+        )
+
+    def record_error(self, run: RunRef, segment: int, message: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
+                UpdateExpression="SET lastError = :e, updatedAt = :now",
+                ExpressionAttributeValues={
+                    ":e": {"S": message[:2000]},
+                    ":now": {"N": str(int(time.time()))},
+                },
+            )
+        except ClientError as exc:
+            raise _translate(exc, "recording an error") from exc
+
+    def run_totals(self, run: RunRef) -> RunTotals:
+        """Sum the counters of every segment of a run (strongly consistent)."""
+        totals = RunTotals()
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": run.pk}},
+            "ConsistentRead": True,
+        }
+        try:
+            while True:
+                resp = self.client.query(**kwargs)
+                for item in resp.get("Items", []):
+                    _add_segment(totals, item)
+                if "LastEvaluatedKey" not in resp:
+                    return totals
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _translate(exc, "summing run progress") from exc
+
+
+def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:
+    totals.segments_seen += 1
+    for name in COUNTERS:
+        totals.counters[name] += int(item.get(name, {}).get("N", "0"))
+    totals.pages += int(item.get("pages", {}).get("N", "0"))
+    if item.get("done", {}).get("BOOL"):
+        totals.segments_done += 1
+    if "lastError" in item and not item.get("done", {}).get("BOOL"):
+        totals.errors.append(f"{item['sk']['S']}: {item['lastError']['S']}")
+    for sample in item.get("samples", {}).get("L", []):
+        if len(totals.samples) < MAX_SAMPLES:
+            totals.samples.append(sample)

@@ -1,0 +1,282 @@
+"""Applying a migration's operation to one page of items: Update, Delete or Function.
+
+Every write is conditional: updates require the item to still exist, function results are written
+as a diff conditioned on the old values, and a conflict with a concurrent application write is
+re-read and re-applied, never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runner.attrs import Item, expression_values, from_wire, to_wire
+from runner.errors import MigrationError
+from runner.item_diff import diff_items, same_value, unchanged_condition
+from runner.pacing import TokenBucket
+from runner.retry import call_with_backoff
+from runner.spec import MigrationSpec, Operation
+
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+MAX_CONFLICT_RETRIES = 5
+MAX_SAMPLE_BYTES = 4096
+KEY_PLACEHOLDER = "#dynamigrate_key"
+
+
+@dataclass
+class PageResult:
+    counters: Counter[str] = field(default_factory=Counter)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _conflict(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _rejected(spec: MigrationSpec, what: str, exc: ClientError) -> MigrationError:
+    message = exc.response.get("Error", {}).get("Message", str(exc))
+    return MigrationError(
+        f"Migration {spec.migration_id}: DynamoDB rejected the {what} ({message})"
+    )
+
+
+def _sample(key: Item, before: Item, after: Item | None, note: str | None = None) -> dict[str, Any]:
+    sample: dict[str, Any] = {"key": {"M": key}, "before": {"M": before}}
+    sample["after"] = {"M": after} if after is not None else {"NULL": True}
+    if note:
+        sample["operation"] = {"S": note}
+    if len(json.dumps(to_wire({"s": {"M": sample}}))) > MAX_SAMPLE_BYTES:
+        sample = {"key": {"M": key}, "truncated": {"BOOL": True}}
+    return {"M": sample}
+
+
+class PageApplier:
+    """Applies one operation (one direction) of one migration, page by page."""
+
+    def __init__(
+        self,
+        spec: MigrationSpec,
+        operation: Operation,
+        client: Any,
+        invoke: Invoke,
+        key_names: list[str],
+        target_key_names: list[str] | None,
+        bucket: TokenBucket,
+        dry_run: bool,
+        concurrency: int = 8,
+    ) -> None:
+        self.spec = spec
+        self.op = operation
+        self.client = client
+        self.invoke = invoke
+        self.key_names = key_names
+        self.target_key_names = target_key_names
+        self.bucket = bucket
+        self.dry_run = dry_run
+        self.concurrency = concurrency
+        self.values = expression_values(operation.values, spec.migration_id)
+
+    def key_of(self, item: Item) -> Item:
+        return {k: item[k] for k in self.key_names}
+
+    def apply(self, items: list[Item]) -> PageResult:
+        result = PageResult()
+        if not items:
+            return result
+        if self.op.kind == "Function":
+            pairs = list(zip(items, self._transform(items), strict=True))
+            work: Callable[[Any], tuple[str, dict[str, Any] | None]] = self._function_item
+            inputs: list[Any] = pairs
+        else:
+            work = self._update_item if self.op.kind == "Update" else self._delete_item
+            inputs = items
+        if self.concurrency > 1 and len(inputs) > 1:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                outcomes = list(pool.map(work, inputs))
+        else:
+            outcomes = [work(i) for i in inputs]
+        for outcome, sample in outcomes:
+            for name in outcome.split("+"):
+                result.counters[name] += 1
+            if sample is not None:
+                result.samples.append(sample)
+        return result
+
+    # Update / Delete -------------------------------------------------------------------------
+
+    def _guarded(self, condition: str | None) -> str:
+        exists = f"attribute_exists({KEY_PLACEHOLDER})"
+        return f"{exists} AND ({condition})" if condition else exists
+
+    def _write_kwargs(self, item: Item) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.spec.table_name,
+            "Key": self.key_of(item),
+            "ConditionExpression": self._guarded(self.op.condition),
+            "ExpressionAttributeNames": {**self.op.names, KEY_PLACEHOLDER: self.key_names[0]},
+        }
+        if self.values:
+            kwargs["ExpressionAttributeValues"] = self.values
+        return kwargs
+
+    def _update_item(self, item: Item) -> tuple[str, dict[str, Any] | None]:
+        if self.dry_run:
+            return "updated", _sample(self.key_of(item), item, None, self.op.expression)
+        self.bucket.take()
+        try:
+            call_with_backoff(
+                lambda: self.client.update_item(
+                    UpdateExpression=self.op.expression, **self._write_kwargs(item)
+                )
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return "unchanged", None
+            raise _rejected(self.spec, "Update", exc) from exc
+        return "updated", None
+
+    def _delete_item(self, item: Item) -> tuple[str, dict[str, Any] | None]:
+        if self.dry_run:
+            return "deleted", _sample(self.key_of(item), item, None)
+        self.bucket.take()
+        try:
+            call_with_backoff(lambda: self.client.delete_item(**self._write_kwargs(item)))
+        except ClientError as exc:
+            if _conflict(exc):
+                return "unchanged", None
+            raise _rejected(self.spec, "Delete", exc) from exc
+        return "deleted", None
+
+    # Function --------------------------------------------------------------------------------
+
+    def _transform(self, items: list[Item]) -> list[Item | None]:
+        """Call the user's function on a batch; check the reply's shape."""
+        mid = self.spec.migration_id
+        request = {
+            "migrationId": mid,
+            "tableName": self.spec.table_name,
+            "items": [to_wire(i) for i in items],
+        }
+        try:
+            reply = self.invoke(self.op.function or "", request)
+        except MigrationError as exc:
+            raise MigrationError(f"Migration {mid}: {exc}") from exc
+        out = reply.get("items") if isinstance(reply, dict) else None
+        if not isinstance(out, list):
+            raise MigrationError(f'Migration {mid}: the function must return {{"items": [...]}}')
+        if len(out) != len(items):
+            raise MigrationError(
+                f"Migration {mid}: the function returned {len(out)} items for {len(items)}; "
+                "it must return one result (an item or null) per input item, in order"
+            )
+        return [None if new is None else from_wire(new, mid) for new in out]
+
+    def _function_item(self, pair: tuple[Item, Item | None]) -> tuple[str, dict[str, Any] | None]:
+        old, new = pair
+        conflicts = 0
+        for _ in range(MAX_CONFLICT_RETRIES + 1):
+            outcome = self._write_result(old, new)
+            if outcome is not None:
+                if self.dry_run and outcome != "unchanged":
+                    return outcome, _sample(self.key_of(old), old, new)
+                return outcome + "+conflicts" * conflicts, None
+            conflicts += 1
+            fresh = self._reread(old)
+            if fresh is None:
+                return "unchanged" + "+conflicts" * conflicts, None
+            old, new = fresh, self._transform([fresh])[0]
+        return "failed" + "+conflicts" * conflicts, None
+
+    def _reread(self, item: Item) -> Item | None:
+        resp = call_with_backoff(
+            lambda: self.client.get_item(
+                TableName=self.spec.table_name, Key=self.key_of(item), ConsistentRead=True
+            )
+        )
+        found: Item | None = resp.get("Item")
+        return found
+
+    def _write_result(self, old: Item, new: Item | None) -> str | None:
+        """Write one function result; None means a conflict (re-read and re-apply)."""
+        if self.spec.target:
+            return self._copy_to_target(new)
+        if new is None:
+            return self._conditional_delete(old)
+        if any(k not in new or not same_value(new[k], old[k]) for k in self.key_names):
+            raise MigrationError(
+                f"Migration {self.spec.migration_id}: the function changed the key of "
+                f"{self.key_of(old)}; use Target to re-key into another table"
+            )
+        write = diff_items(old, new, self.key_names)
+        if write is None:
+            return "unchanged"
+        if self.dry_run:
+            return "updated"
+        self.bucket.take()
+        try:
+            call_with_backoff(
+                lambda: self.client.update_item(
+                    TableName=self.spec.table_name, Key=self.key_of(old), **write.as_kwargs()
+                )
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return None
+            raise _rejected(self.spec, "write of a function result", exc) from exc
+        return "updated"
+
+    def _conditional_delete(self, old: Item) -> str | None:
+        if self.dry_run:
+            return "deleted"
+        condition, names, values = unchanged_condition(old, self.key_names)
+        kwargs: dict[str, Any] = {
+            "TableName": self.spec.table_name,
+            "Key": self.key_of(old),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        self.bucket.take()
+        try:
+            call_with_backoff(lambda: self.client.delete_item(**kwargs))
+        except ClientError as exc:
+            if _conflict(exc):
+                return None
+            raise _rejected(self.spec, "delete of a function result", exc) from exc
+        return "deleted"
+
+    def _copy_to_target(self, new: Item | None) -> str:
+        """Put a result into the Target table unless an item with its key is already there."""
+        if new is None:
+            return "unchanged"
+        keys = self.target_key_names or []
+        missing = [k for k in keys if k not in new]
+        if missing:
+            raise MigrationError(
+                f"Migration {self.spec.migration_id}: a function result lacks the Target key "
+                f"attribute(s) {', '.join(missing)}"
+            )
+        if self.dry_run:
+            return "updated"
+        self.bucket.take()
+        try:
+            call_with_backoff(
+                lambda: self.client.put_item(
+                    TableName=self.spec.target,
+                    Item=new,
+                    ConditionExpression=f"attribute_not_exists({KEY_PLACEHOLDER})",
+                    ExpressionAttributeNames={KEY_PLACEHOLDER: keys[0]},
+                )
+            )
+        except ClientError as exc:
+            if _conflict(exc):
+                return "unchanged"
+            raise _rejected(self.spec, "write to the Target table", exc) from exc
+        return "updated"

@@ -1,0 +1,43 @@
+"""A thread-safe token bucket that keeps a worker at or under its share of MaxWritesPerSecond."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up; `take()` blocks until one is free.
+
+    The burst is a tenth of a second's worth, so no one-second window can exceed the rate by more
+    than 10%. A rate of None means unpaced.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1.0, rate / 10) if rate else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = 0.0
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def take(self, count: float = 1.0) -> None:
+        if not self.rate:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens + 1e-9 >= count:
+                    self._tokens -= count
+                    return
+                wait = max((count - self._tokens) / self.rate, 1e-6)
+            self._sleep(wait)

@@ -1,0 +1,171 @@
+"""The page worker: processes as many pages of one segment as fit in a time budget.
+
+Each page is read, applied, then committed to the history table (checkpoint + counters in one
+conditional write), so a re-run resumes every segment after its last committed page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from runner.errors import MigrationError, MigrationFailed
+from runner.history import History, RunRef, SegmentProgress
+from runner.operations import Invoke, PageApplier
+from runner.pacing import TokenBucket
+from runner.source import pages, read_request
+from runner.spec import Direction, MigrationSpec, parse_spec
+
+logger = logging.getLogger(__name__)
+
+SAFETY_MARGIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class WorkRequest:
+    spec: MigrationSpec
+    direction: Direction
+    run: RunRef
+    segment: int
+    total_segments: int
+    dry_run: bool = False
+    writes_per_second: float | None = None
+    budget_seconds: float = 600.0
+    concurrency: int = 8
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> WorkRequest:
+        spec = parse_spec(event["spec"])
+        direction: Direction = "down" if event.get("direction") == "down" else "up"
+        dry_run = bool(event.get("dryRun", False))
+        rate = event.get("writesPerSecond")
+        return cls(
+            spec=spec,
+            direction=direction,
+            run=RunRef(spec.table_name, spec.migration_id, direction, str(event["runId"]), dry_run),
+            segment=int(event.get("segment", 0)),
+            total_segments=int(event.get("totalSegments", 1)),
+            dry_run=dry_run,
+            writes_per_second=float(rate) if rate else None,
+            budget_seconds=float(event.get("budgetSeconds", 600)),
+            concurrency=int(event.get("concurrency", 8)),
+        )
+
+
+def key_names(client: Any, table: str) -> list[str]:
+    """The key attribute names of a table, partition key first."""
+    schema = client.describe_table(TableName=table)["Table"]["KeySchema"]
+    return [k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH")]
+
+
+def run_segment(
+    req: WorkRequest,
+    client: Any,
+    history: History,
+    invoke: Invoke,
+    remaining_seconds: Callable[[], float],
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Process pages of one segment until it is done or the time budget is spent."""
+    progress = history.load_segment(req.run, req.segment)
+    if progress.done:
+        return {"segment": req.segment, "done": True, "pages": 0}
+    try:
+        return _process(req, client, history, invoke, remaining_seconds, clock, progress)
+    except Exception as exc:
+        history.record_error(req.run, req.segment, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _process(
+    req: WorkRequest,
+    client: Any,
+    history: History,
+    invoke: Invoke,
+    remaining_seconds: Callable[[], float],
+    clock: Callable[[], float],
+    progress: SegmentProgress,
+) -> dict[str, Any]:
+    spec, op = req.spec, req.spec.operation(req.direction)
+    budget = min(req.budget_seconds, remaining_seconds() - SAFETY_MARGIN_SECONDS)
+    deadline = clock() + max(0.0, budget)
+    applier = PageApplier(
+        spec=spec,
+        operation=op,
+        client=client,
+        invoke=invoke,
+        key_names=key_names(client, spec.table_name),
+        target_key_names=key_names(client, spec.target) if spec.target else None,
+        bucket=TokenBucket(req.writes_per_second),
+        dry_run=req.dry_run,
+        concurrency=req.concurrency,
+    )
+    extra_filter: str | None = None
+    extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})
+    if req.dry_run and op.kind != "Function" and op.condition:
+        # A dry run writes nothing: the write's condition joins the read filter instead, so the
+        # items counted are exactly those the write would change.
+        extra_filter, extra = op.condition, (op.names, applier.values)
+    request = read_request(spec, req.segment, req.total_segments, extra_filter, extra)
+    done, count, slowest = False, 0, 0.0
+    for page in pages(client, request, progress.checkpoint, spec.migration_id):
+        page_started = clock()
+        result = applier.apply(page.items)
+        result.counters["scanned"] += page.scanned
+        result.counters["matched"] += len(page.items)
+        progress = history.commit_page(
+            req.run, req.segment, progress, page.next_key, dict(result.counters), result.samples
+        )
+        count += 1
+        done = page.next_key is None
+        now = clock()
+        slowest = max(slowest, now - page_started)
+        if not done and now + slowest > deadline:
+            break
+    logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
+    return {"segment": req.segment, "done": done, "pages": count}
+
+
+def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, Any]:
+    """Sum a finished run's counters; fail the run if any segment or item did not make it."""
+    totals = history.run_totals(run)
+    problems = list(totals.errors)
+    unfinished = total_segments - totals.segments_done
+    if unfinished > 0:
+        problems.append(f"{unfinished} of {total_segments} segments did not finish")
+    if totals.counters["failed"]:
+        problems.append(
+            f"{totals.counters['failed']} items still conflicted with concurrent writes after "
+            "retries; run the migration again to finish them"
+        )
+    if problems:
+        raise MigrationFailed(
+            f"Migration {run.migration_id} ({run.direction}) failed: " + "; ".join(problems)
+        )
+    out: dict[str, Any] = {
+        "migrationId": run.migration_id,
+        "direction": run.direction,
+        "dryRun": run.dry_run,
+        "counters": totals.counters,
+        "pages": totals.pages,
+        "segments": total_segments,
+    }
+    if run.dry_run:
+        out["samples"] = totals.samples
+    return out
+
+
+def check_reply(function: str, response: dict[str, Any], payload: Any) -> dict[str, Any]:
+    """Turn a Lambda invoke response into the function's reply, or a MigrationError."""
+    if response.get("FunctionError"):
+        detail = payload if isinstance(payload, dict) else {"errorMessage": str(payload)}
+        raise MigrationError(
+            f"the transform function {function} failed: "
+            f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
+        )
+    if not isinstance(payload, dict):
+        raise MigrationError(f"the transform function {function} returned {type(payload).__name__}")
+    return payload
