@@ -27,6 +27,14 @@ class RunResult:
     error: str | None
     cause: str | None
 
+    @property
+    def message(self) -> str | None:
+        """The error message inside a Lambda error cause, or the cause itself."""
+        try:
+            return str(json.loads(self.cause or "")["errorMessage"])
+        except (ValueError, KeyError, TypeError):
+            return self.cause
+
 
 def set_default_environment() -> None:
     """Region and dummy credentials for the emulator, unless the caller set their own."""
@@ -62,8 +70,16 @@ class LocalEngine:
         self.worker_arn = deploy_function(
             WORKER_FUNCTION, worker_handler.handler, timeout=worker_timeout
         )
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-            "Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "states.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
         self.role_arn = self.iam.create_role(
             RoleName="dynamigrate-state-machine", AssumeRolePolicyDocument=json.dumps(trust)
         )["Role"]["Arn"]

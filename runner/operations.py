@@ -36,7 +36,7 @@ class PageResult:
 
 
 def _conflict(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 def _rejected(spec: MigrationSpec, what: str, exc: ClientError) -> MigrationError:

@@ -132,7 +132,7 @@ def _process(
 def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, Any]:
     """Sum a finished run's counters; fail the run if any segment or item did not make it."""
     totals = history.run_totals(run)
-    problems = list(totals.errors)
+    problems = _first_errors(totals.errors)
     unfinished = total_segments - totals.segments_done
     if unfinished > 0:
         problems.append(f"{unfinished} of {total_segments} segments did not finish")
@@ -156,6 +156,14 @@ def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, A
     if run.dry_run:
         out["samples"] = totals.samples
     return out
+
+
+def _first_errors(errors: list[str], keep: int = 3) -> list[str]:
+    """The first few segment errors, so a failure of every segment still reads in one line."""
+    kept = errors[:keep]
+    if len(errors) > keep:
+        kept.append(f"and {len(errors) - keep} more segments failed")
+    return kept
 
 
 def check_reply(function: str, response: dict[str, Any], payload: Any) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""Each emulator adaptation, shown necessary: the behaviour without it, then with it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto.awslambda.models import LambdaFunction
+from moto.core.base_backend import BackendDict, backend_lock
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.responses import DynamoHandler
+
+from dynamigrate import emulator
+from dynamigrate.emulator import TRANSITIONS, deploy_function, emulated_aws
+
+
+@pytest.fixture
+def aws():
+    with emulated_aws():
+        yield
+
+
+def test_lambda_runs_in_process_with_lambda_error_shapes(aws, monkeypatch):
+    def handler(event, context):
+        if event.get("fail"):
+            raise ValueError("bad input")
+        return {"echo": event, "left": context.get_remaining_time_in_millis() > 0}
+
+    deploy_function("echo", handler, timeout=30)
+    client = boto3.client("lambda")
+    ok = client.invoke(FunctionName="echo", Payload=json.dumps({"a": 1}))
+    assert json.loads(ok["Payload"].read()) == {"echo": {"a": 1}, "left": True}
+    bad = client.invoke(FunctionName="echo", Payload=json.dumps({"fail": True}))
+    assert bad["FunctionError"]
+    payload = json.loads(bad["Payload"].read())
+    assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "bad input")
+
+    # Without the adaptation moto hands the invocation to Docker, which is not there.
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", emulator._ORIGINAL_INVOKE)
+    without = client.invoke(FunctionName="echo", Payload=json.dumps({"a": 1}))
+    raw = without["Payload"].read()
+    assert without["FunctionError"]
+    assert b"echo" not in raw
+
+
+def test_backend_lookup_does_not_wait_for_the_global_lock(aws, monkeypatch):
+    boto3.client("dynamodb").list_tables()  # the account's backend now exists
+    looked_up = threading.Event()
+
+    def lookup():
+        _ = dynamodb_backends["123456789012"]
+        looked_up.set()
+
+    with backend_lock:  # another thread holds moto's global lock
+        threading.Thread(target=lookup, daemon=True).start()
+        assert looked_up.wait(2)
+    monkeypatch.setattr(
+        BackendDict, "_create_account_specific_backend", emulator._ORIGINAL_CREATE_BACKEND
+    )
+    looked_up.clear()
+    with backend_lock:
+        threading.Thread(target=lookup, daemon=True).start()
+        assert not looked_up.wait(0.5)  # without the adaptation every request queues on it
+    assert looked_up.wait(2)
+
+
+def test_transitions_of_map_children_are_counted(aws):
+    deploy_function("noop", lambda event, context: {"done": True})
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Call",
+                    "States": {
+                        "Call": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": {"FunctionName": "noop"},
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    sfn = boto3.client("stepfunctions")
+    role = boto3.client("iam").create_role(RoleName="sm", AssumeRolePolicyDocument="{}")["Role"]
+    arn = sfn.create_state_machine(
+        name="fan", definition=json.dumps(definition), roleArn=role["Arn"]
+    )["stateMachineArn"]
+    TRANSITIONS.reset()
+    execution = sfn.start_execution(stateMachineArn=arn, name="x", input='{"items": [1, 2, 3]}')
+    while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+        time.sleep(0.05)
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    parent = sum(1 for e in events if e["type"].endswith("StateEntered"))
+    assert parent == 1  # moto's history holds only the parent's Map state
+    assert TRANSITIONS.state_transitions == 1 + 3  # plus one Task per child
+
+
+def _scan_while_deleting(rounds: int = 20) -> list[BaseException]:
+    """Scan a table in several threads while others delete from it; return what was raised."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="Race",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    errors: list[BaseException] = []
+
+    def guarded(work):
+        def run():
+            try:
+                work()
+            except Exception as exc:
+                errors.append(exc)
+
+        return run
+
+    for r in range(rounds):
+        keys = [f"{r}-{i}" for i in range(400)]
+        for start in range(0, len(keys), 25):
+            client.batch_write_item(
+                RequestItems={
+                    "Race": [
+                        {"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys[start : start + 25]
+                    ]
+                }
+            )
+        deleters = [
+            guarded(
+                lambda ks=keys[i::4]: [
+                    client.delete_item(TableName="Race", Key={"pk": {"S": k}}) for k in ks
+                ]
+            )
+            for i in range(4)
+        ]
+        scanners = [guarded(lambda: [client.scan(TableName="Race") for _ in range(5)])] * 4
+        threads = [threading.Thread(target=t) for t in deleters + scanners]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            break
+    return errors
+
+
+def test_dynamodb_requests_are_atomic_under_threads(aws, monkeypatch):
+    assert _scan_while_deleting(rounds=3) == []
+    monkeypatch.setattr(DynamoHandler, "call_action", emulator._ORIGINAL_DYNAMODB_CALL)
+    boto3.client("dynamodb").delete_table(TableName="Race")
+    errors = _scan_while_deleting()
+    assert any("changed size during iteration" in str(e) for e in errors)
