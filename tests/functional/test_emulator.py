@@ -11,6 +11,7 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
 from dynamigrate import emulator
@@ -106,8 +107,11 @@ def test_transitions_of_map_children_are_counted(aws):
     assert TRANSITIONS.state_transitions == 1 + 3  # plus one Task per child
 
 
-def _scan_while_deleting(rounds: int = 20) -> list[BaseException]:
-    """Scan a table in several threads while others delete from it; return what was raised."""
+def _delete_during_a_scan(monkeypatch) -> tuple[list[BaseException], bool]:
+    """Pause a Scan inside moto's table iteration, delete an item from another thread meanwhile.
+
+    Returns what the Scan raised and whether the delete completed while the Scan was paused.
+    """
     client = boto3.client("dynamodb")
     client.create_table(
         TableName="Race",
@@ -115,49 +119,48 @@ def _scan_while_deleting(rounds: int = 20) -> list[BaseException]:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    for i in range(10):
+        client.put_item(TableName="Race", Item={"pk": {"S": str(i)}})
+    paused, resume = threading.Event(), threading.Event()
+
+    def pausing_all_items(self):
+        items = []
+        for hash_set in self.items.values():
+            items.append(hash_set)
+            if not paused.is_set():
+                paused.set()
+                resume.wait(1)
+        return items
+
+    monkeypatch.setattr(Table, "all_items", pausing_all_items)
     errors: list[BaseException] = []
 
-    def guarded(work):
-        def run():
-            try:
-                work()
-            except Exception as exc:
-                errors.append(exc)
+    def scan():
+        try:
+            client.scan(TableName="Race")
+        except Exception as exc:
+            errors.append(exc)
 
-        return run
-
-    for r in range(rounds):
-        keys = [f"{r}-{i}" for i in range(400)]
-        for start in range(0, len(keys), 25):
-            client.batch_write_item(
-                RequestItems={
-                    "Race": [
-                        {"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys[start : start + 25]
-                    ]
-                }
-            )
-        deleters = [
-            guarded(
-                lambda ks=keys[i::4]: [
-                    client.delete_item(TableName="Race", Key={"pk": {"S": k}}) for k in ks
-                ]
-            )
-            for i in range(4)
-        ]
-        scanners = [guarded(lambda: [client.scan(TableName="Race") for _ in range(5)])] * 4
-        threads = [threading.Thread(target=t) for t in deleters + scanners]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            break
-    return errors
+    scanner = threading.Thread(target=scan)
+    scanner.start()
+    assert paused.wait(5)
+    deleter = threading.Thread(
+        target=lambda: client.delete_item(TableName="Race", Key={"pk": {"S": "5"}})
+    )
+    deleter.start()
+    deleter.join(0.3)
+    deleted_meanwhile = not deleter.is_alive()
+    resume.set()
+    scanner.join()
+    deleter.join()
+    return errors, deleted_meanwhile
 
 
 def test_dynamodb_requests_are_atomic_under_threads(aws, monkeypatch):
-    assert _scan_while_deleting(rounds=3) == []
-    monkeypatch.setattr(DynamoHandler, "call_action", emulator._ORIGINAL_DYNAMODB_CALL)
+    errors, deleted_meanwhile = _delete_during_a_scan(monkeypatch)
+    assert (errors, deleted_meanwhile) == ([], False)  # the delete waited for the scan
     boto3.client("dynamodb").delete_table(TableName="Race")
-    errors = _scan_while_deleting()
-    assert any("changed size during iteration" in str(e) for e in errors)
+    monkeypatch.setattr(DynamoHandler, "call_action", emulator._ORIGINAL_DYNAMODB_CALL)
+    errors, deleted_meanwhile = _delete_during_a_scan(monkeypatch)
+    assert deleted_meanwhile
+    assert [str(e) for e in errors] == ["dictionary changed size during iteration"]

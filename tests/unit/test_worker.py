@@ -1,0 +1,148 @@
+"""The worker's page loop, budget and checkpoints, against an in-memory fake client (no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner.errors import MigrationError, MigrationFailed
+from runner.history import History, RunRef
+from runner.worker import WorkRequest, run_segment, summarize
+
+SPEC = {
+    "MigrationId": "m1",
+    "TableName": "Orders",
+    "Source": {"Scan": {"Segments": 2, "PageSize": 2}},
+    "Up": {"Update": {"Expression": "SET #s = :p", "Names": {"#s": "status"}, "Values": {":p": 1}}},
+}
+
+
+class FakeClient:
+    """Pages of a table, a history table as a dict, and a log of writes."""
+
+    def __init__(self, items: int) -> None:
+        self.items = [{"pk": {"S": f"k{i}"}} for i in range(items)]
+        self.history: dict[tuple[str, str], dict[str, Any]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.scans: list[dict[str, Any]] = []
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        return {"Table": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}
+
+    def scan(self, **kw: Any) -> dict[str, Any]:
+        self.scans.append(kw)
+        start = int(kw.get("ExclusiveStartKey", {"pk": {"S": "k-1"}})["pk"]["S"][1:]) + 1
+        page = self.items[start : start + kw["Limit"]]
+        resp: dict[str, Any] = {"Items": page, "ScannedCount": len(page)}
+        if start + kw["Limit"] < len(self.items):
+            resp["LastEvaluatedKey"] = page[-1]
+        return resp
+
+    def get_item(self, TableName: str, Key: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        item = self.history.get((Key["pk"]["S"], Key["sk"]["S"]))
+        return {"Item": item} if item else {}
+
+    def update_item(self, TableName: str, Key: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        if TableName == "History":
+            item = self.history.setdefault((Key["pk"]["S"], Key["sk"]["S"]), dict(Key))
+            values = kw["ExpressionAttributeValues"]
+            if ":key" in values:
+                item["checkpoint"] = values[":key"]
+            if ":done" in values:
+                item["done"] = values[":done"]
+                item["pages"] = {"N": str(int(item.get("pages", {"N": "0"})["N"]) + 1)}
+                item["scanned"] = {
+                    "N": str(
+                        int(item.get("scanned", {"N": "0"})["N"])
+                        + int(values.get(":scanned", {"N": "0"})["N"])
+                    )
+                }
+            if ":e" in values:
+                item["lastError"] = values[":e"]
+        else:
+            self.updates.append(Key)
+        return {}
+
+    def query(self, **kw: Any) -> dict[str, Any]:
+        pk = kw["ExpressionAttributeValues"][":pk"]["S"]
+        return {"Items": [v for (p, _), v in sorted(self.history.items()) if p == pk]}
+
+
+class Clock:
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def request(**kw: Any) -> WorkRequest:
+    return WorkRequest.from_event(
+        {"spec": SPEC, "runId": "r1", "segment": 0, "totalSegments": 2, "concurrency": 1, **kw}
+    )
+
+
+def run(client: FakeClient, req: WorkRequest, clock: Clock) -> dict[str, Any]:
+    return run_segment(
+        req,
+        client,
+        History(client, "History"),
+        invoke=lambda f, r: r,
+        remaining_seconds=lambda: 900.0,
+        clock=clock,
+    )
+
+
+def test_pages_stop_when_the_next_would_not_fit_the_budget():
+    client = FakeClient(10)
+    out = run(client, request(budgetSeconds=5), Clock(step=1.0))
+    # each clock read advances 1 s: pages end at t=3, 5, 7; a 4th (1 s) would end past t=1+5
+    assert out == {"segment": 0, "done": False, "pages": 3}
+    assert len(client.updates) == 6
+    assert (client.scans[0]["Segment"], client.scans[0]["TotalSegments"]) == (0, 2)
+
+
+def test_a_rerun_resumes_after_the_last_committed_page():
+    client = FakeClient(10)
+    run(client, request(budgetSeconds=5), Clock(step=1.0))
+    out = run(client, request(budgetSeconds=600), Clock(step=1.0))
+    assert out == {"segment": 0, "done": True, "pages": 2}
+    assert client.scans[3]["ExclusiveStartKey"] == {"pk": {"S": "k5"}}
+    assert [k["pk"]["S"] for k in client.updates] == [f"k{i}" for i in range(10)]
+    assert run(client, request(), Clock(step=1.0)) == {"segment": 0, "done": True, "pages": 0}
+
+
+def test_the_remaining_lambda_time_caps_the_budget():
+    client = FakeClient(10)
+    out = run_segment(
+        request(budgetSeconds=600),
+        client,
+        History(client, "History"),
+        invoke=lambda f, r: r,
+        remaining_seconds=lambda: 12.0,
+        clock=Clock(1.0),
+    )
+    assert out["pages"] == 1  # 12 s left minus the 10 s margin: one page, then stop
+
+
+def test_an_error_is_recorded_on_the_segment_and_raised():
+    client = FakeClient(4)
+    bad = {**SPEC, "Up": {"Update": {"Expression": "SET a = :v", "Values": {":v": object()}}}}
+    req = WorkRequest.from_event({"spec": bad, "runId": "r1", "segment": 1, "totalSegments": 2})
+    with pytest.raises(MigrationError, match="Migration m1: bad expression value"):
+        run(client, req, Clock(1.0))
+    run_ref = RunRef("Orders", "m1", "up", "r1")
+    error = client.history[(run_ref.pk, "segment#000001")]["lastError"]["S"]
+    assert error.startswith("MigrationError: Migration m1: bad expression value")
+
+
+def test_summarize_fails_while_a_segment_is_unfinished():
+    client = FakeClient(10)
+    run(client, request(budgetSeconds=600), Clock(1.0))
+    run_ref = RunRef("Orders", "m1", "up", "r1")
+    with pytest.raises(MigrationFailed, match=r"1 of 2 segments did not finish"):
+        summarize(History(client, "History"), run_ref, total_segments=2)
+    run(client, request(segment=1), Clock(1.0))
+    assert summarize(History(client, "History"), run_ref, 2)["counters"]["scanned"] == 20
