@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dynamigrate.emulator import REGISTRY, TRANSITIONS, emulated_aws  # noqa: E402
-from dynamigrate.local_engine import WORKER_FUNCTION, LocalEngine  # noqa: E402
+from dynamigrate.emulator import REGISTRY, TRANSITIONS, emulated_aws
+from dynamigrate.local_engine import WORKER_FUNCTION, LocalEngine
 
 STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1000  # us-east-1 Standard
 WRITE_REQUEST_UNIT = 0.625 / 1_000_000  # on-demand, per WRU
@@ -47,8 +47,13 @@ def measure(items: int, segments: int) -> dict[str, float]:
             "MigrationId": "bench-add-status",
             "TableName": "Bench",
             "Source": {"Scan": {"Segments": segments}},
-            "Up": {"Update": {"Expression": "SET #s = :p", "Names": {"#s": "status"},
-                              "Values": {":p": "PENDING"}}},
+            "Up": {
+                "Update": {
+                    "Expression": "SET #s = :p",
+                    "Names": {"#s": "status"},
+                    "Values": {":p": "PENDING"},
+                }
+            },
         }
         TRANSITIONS.reset()
         REGISTRY.invocations.clear()

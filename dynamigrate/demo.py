@@ -17,7 +17,7 @@ from dynamigrate.emulator import deploy_function, emulated_aws
 from dynamigrate.local_engine import LocalEngine, RunResult
 from migrations import transforms
 
-ITEMS = 5000
+ITEMS = 2000
 log = logging.getLogger("dynamigrate.demo")
 
 MIGRATIONS: list[dict[str, Any]] = [
@@ -25,10 +25,17 @@ MIGRATIONS: list[dict[str, Any]] = [
         "MigrationId": "2026-01-10-add-status",
         "TableName": "Orders",
         "Description": "every order gets a status",
-        "Source": {"Scan": {"Segments": 8, "Filter": "attribute_not_exists(#s)",
-                            "Names": {"#s": "status"}}},
-        "Up": {"Update": {"Expression": "SET #s = :pending", "Condition": "attribute_not_exists(#s)",
-                          "Names": {"#s": "status"}, "Values": {":pending": "PENDING"}}},
+        "Source": {
+            "Scan": {"Segments": 8, "Filter": "attribute_not_exists(#s)", "Names": {"#s": "status"}}
+        },
+        "Up": {
+            "Update": {
+                "Expression": "SET #s = :pending",
+                "Condition": "attribute_not_exists(#s)",
+                "Names": {"#s": "status"},
+                "Values": {":pending": "PENDING"},
+            }
+        },
     },
     {
         "MigrationId": "2026-02-01-split-name",
@@ -66,13 +73,19 @@ def main() -> int:
     with emulated_aws():
         engine = LocalEngine()
         ddb = engine.dynamodb
-        ddb.create_table(TableName="Orders", BillingMode="PAY_PER_REQUEST",
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+        ddb.create_table(
+            TableName="Orders",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
         orders = sample_orders(ITEMS)
         for start in range(0, ITEMS, 25):
-            ddb.batch_write_item(RequestItems={"Orders": [
-                {"PutRequest": {"Item": o}} for o in orders[start : start + 25]]})
+            ddb.batch_write_item(
+                RequestItems={
+                    "Orders": [{"PutRequest": {"Item": o}} for o in orders[start : start + 25]]
+                }
+            )
         deploy_function("split-name", transforms.handler)
         watched = [{"pk": {"S": "ORDER#000001"}}, {"pk": {"S": "ORDER#000025"}}]
         print(f"Orders table: {ITEMS} items on the embedded emulator\n")
@@ -89,8 +102,10 @@ def main() -> int:
                 continue
             counters = result.output["counters"] if result.output else {}
             rate = counters.get("scanned", 0) / seconds
-            print(f"  {result.status} in {seconds:.1f}s ({rate:.0f} items/s scanned): "
-                  + ", ".join(f"{k} {v}" for k, v in counters.items() if v))
+            print(
+                f"  {result.status} in {seconds:.1f}s ({rate:.0f} items/s scanned): "
+                + ", ".join(f"{k} {v}" for k, v in counters.items() if v)
+            )
             for key, old in zip(watched, before, strict=True):
                 show("before", old)
                 show("after ", ddb.get_item(TableName="Orders", Key=key).get("Item"))
