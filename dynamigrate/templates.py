@@ -1,0 +1,27 @@
+"""Loading CloudFormation templates (YAML or JSON, short-form tags) with cfn-lint's decoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class TemplateError(Exception):
+    """A template file that cannot be read or parsed."""
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """The template as plain dicts and lists (`!Ref X` becomes `{"Ref": "X"}`)."""
+    from cfnlint.decode import decode_str  # noqa: PLC0415 - heavy; only when a template is read
+
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read ({exc.strerror})") from exc
+    template, matches = decode_str(text)
+    if matches or not isinstance(template, dict):
+        detail = matches[0].message if matches else "not a template (expected a map)"
+        raise TemplateError(f"{path}: {detail}")
+    plain: dict[str, Any] = json.loads(json.dumps(template))
+    return plain

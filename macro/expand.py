@@ -1,0 +1,188 @@
+"""The transform: every Custom::DynamoMigration becomes a nested stack plus the custom resource.
+
+`expand` is pure: the nested templates leave through the injected `upload` callable, and the
+input fragment is never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from macro.contract import validate
+from macro.errors import InvalidTemplateError, located
+from macro.nested import checksum, nested_template, normalized_spec
+
+MIGRATION_TYPE = "Custom::DynamoMigration"
+DEFAULT_SERVICE_TIMEOUT = 3600
+MAX_RESOURCES = 500
+MAX_TEMPLATE_BYTES = 1_000_000
+Upload = Callable[[str, bytes], str]  # (key, body) -> TemplateURL
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the installed application tells the macro (from the macro function's environment)."""
+
+    runner_arn: str
+    worker_function_arn: str
+    worker_role_arn: str
+    history_table: str
+    key_prefix: str = "dynamigrate/nested/"
+
+
+def _table_identity(table: Any) -> str:
+    return json.dumps(table, sort_keys=True)
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    existing = resource.get("DependsOn", [])
+    return [existing] if isinstance(existing, str) else list(existing)
+
+
+def _problems(resources: dict[str, Any], migrations: list[str]) -> list[str]:
+    problems: list[str] = []
+    seen: dict[tuple[str, str], str] = {}
+    for logical_id in migrations:
+        props = resources[logical_id].get("Properties")
+        found = validate(logical_id, props)
+        problems.extend(found)
+        if found:
+            continue
+        key = (_table_identity(props["TableName"]), props.get("MigrationId", logical_id))
+        if key in seen:
+            problems.append(
+                located(
+                    logical_id,
+                    "MigrationId" if "MigrationId" in props else "",
+                    f"{key[1]!r} is also the MigrationId of {seen[key]} on the same table",
+                )
+            )
+        seen[key] = logical_id
+    return problems
+
+
+def _stack_parameters(props: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    params: dict[str, Any] = {"TableName": props["TableName"]}
+    if "Target" in props:
+        params["TargetTableName"] = props["Target"]
+    for direction in ("Up", "Down"):
+        if "Function" in (props.get(direction) or {}):
+            params[f"{direction}FunctionArn"] = props[direction]["Function"]
+    params.update(
+        WorkerFunctionArn=settings.worker_function_arn,
+        WorkerRoleArn=settings.worker_role_arn,
+        HistoryTableName=settings.history_table,
+    )
+    return params
+
+
+def _expand_one(
+    logical_id: str, resource: dict[str, Any], settings: Settings, upload: Upload
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    props = resource["Properties"]
+    migration_id = props.get("MigrationId", logical_id)
+    spec = normalized_spec(migration_id, props)
+    body = json.dumps(
+        nested_template(migration_id, spec, props), sort_keys=True, separators=(",", ":")
+    ).encode()
+    url = upload(f"{settings.key_prefix}{hashlib.sha256(body).hexdigest()}.json", body)
+    stack_id = f"{logical_id}Stack"
+    stack: dict[str, Any] = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": url, "Parameters": _stack_parameters(props, settings)},
+    }
+    custom: dict[str, Any] = {
+        "Type": MIGRATION_TYPE,
+        "Properties": {
+            "ServiceToken": settings.runner_arn,
+            "ServiceTimeout": props.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT),
+            "MigrationId": migration_id,
+            "TableName": props["TableName"],
+            "StateMachineArn": {"Fn::GetAtt": [stack_id, "Outputs.StateMachineArn"]},
+            "Checksum": checksum(props),
+            "HasDown": "Down" in props,
+            "DryRun": props.get("DryRun", False),
+            "OnTimeout": props.get("OnTimeout", "Fail"),
+        },
+    }
+    for key in ("Condition", "Metadata"):
+        if key in resource:
+            custom[key] = copy.deepcopy(resource[key])
+            if key == "Condition":
+                stack[key] = resource[key]
+    return stack_id, stack, custom
+
+
+def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict[str, Any]:
+    """The template with every migration expanded, or InvalidTemplateError with every problem."""
+    resources = fragment.get("Resources")
+    if not isinstance(resources, dict):
+        return copy.deepcopy(fragment)
+    migrations = [
+        k for k, v in resources.items() if isinstance(v, dict) and v.get("Type") == MIGRATION_TYPE
+    ]
+    if not migrations:
+        return copy.deepcopy(fragment)
+    problems = _problems(resources, migrations)
+    for logical_id in migrations:
+        if f"{logical_id}Stack" in resources:
+            problems.append(
+                located(
+                    logical_id,
+                    "",
+                    f"the macro needs the logical id "
+                    f"{logical_id}Stack for its nested stack; rename that resource",
+                )
+            )
+    if problems:
+        raise InvalidTemplateError(problems)
+
+    out = copy.deepcopy(fragment)
+    by_table: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for logical_id in migrations:
+        props = resources[logical_id]["Properties"]
+        # The nested stack depends on its table through the TableName parameter (a Ref or GetAtt),
+        # and the custom resource on the stack through the StateMachineArn GetAtt.
+        stack_id, stack, custom = _expand_one(logical_id, resources[logical_id], settings, upload)
+        custom["DependsOn"] = _depends_on(resources[logical_id])
+        out["Resources"][stack_id] = stack
+        out["Resources"][logical_id] = custom
+        by_table[_table_identity(props["TableName"])].append(
+            (props.get("MigrationId", logical_id), logical_id)
+        )
+    for chain in by_table.values():
+        ordered = [logical_id for _, logical_id in sorted(chain)]
+        for previous, current in itertools.pairwise(ordered):
+            depends = out["Resources"][current]["DependsOn"]
+            if previous not in depends:
+                depends.append(previous)
+    for logical_id in migrations:
+        if not out["Resources"][logical_id]["DependsOn"]:
+            del out["Resources"][logical_id]["DependsOn"]
+    _check_limits(out)
+    return out
+
+
+def _check_limits(template: dict[str, Any]) -> None:
+    count = len(template["Resources"])
+    size = len(json.dumps(template, separators=(",", ":")))
+    problems = []
+    if count > MAX_RESOURCES:
+        problems.append(
+            f"Template: {count} resources after expansion (each migration adds a nested "
+            f"stack); CloudFormation allows {MAX_RESOURCES}. Split the migrations "
+            "across stacks or remove applied ones."
+        )
+    if size > MAX_TEMPLATE_BYTES:
+        problems.append(
+            f"Template: {size} bytes after expansion; CloudFormation allows {MAX_TEMPLATE_BYTES}."
+        )
+    if problems:
+        raise InvalidTemplateError(problems)

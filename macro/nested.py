@@ -1,0 +1,92 @@
+"""One migration's nested stack: normalized spec, state machine and least-privilege roles."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from macro.state_machine import render_state_machine
+
+# The properties that define what a migration does; editing any of them changes its checksum.
+# Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, DryRun, OnTimeout,
+# ServiceTimeout) may change without making an applied migration "edited".
+DEFINING = ("TableName", "Source", "Up", "Down", "Target")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("macro", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+
+
+def checksum(props: dict[str, Any]) -> str:
+    """sha256 of the defining properties as written (intrinsics unresolved)."""
+    defining = {k: props[k] for k in DEFINING if k in props}
+    return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()
+
+
+def normalized_spec(migration_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    """The spec the worker reads; names CloudFormation resolves become DefinitionSubstitutions."""
+    spec: dict[str, Any] = {"MigrationId": migration_id, "TableName": "${TableName}"}
+    if props.get("Source"):
+        spec["Source"] = props["Source"]
+    for direction in ("Up", "Down"):
+        operation = props.get(direction)
+        if not operation:
+            continue
+        if "Function" in operation:
+            spec[direction] = {"Function": f"${{{direction}FunctionArn}}"}
+        elif "Delete" in operation:
+            spec[direction] = {"Delete": operation["Delete"] or {}}
+        else:
+            spec[direction] = operation
+    if "Target" in props:
+        spec["Target"] = "${TargetTableName}"
+    for knob in ("MaxWritesPerSecond", "MaxConcurrency"):
+        if knob in props:
+            spec[knob] = props[knob]
+    return spec
+
+
+def table_actions(spec: dict[str, Any]) -> list[str]:
+    """The DynamoDB actions the migration's data role needs on its own table."""
+    source = spec.get("Source") or {}
+    actions = {"dynamodb:DescribeTable", "dynamodb:Query" if "Query" in source else "dynamodb:Scan"}
+    for direction in ("Up", "Down"):
+        operation = spec.get(direction) or {}
+        if "Update" in operation:
+            actions.add("dynamodb:UpdateItem")
+        elif "Delete" in operation:
+            actions.add("dynamodb:DeleteItem")
+        elif "Function" in operation and "Target" not in spec:
+            actions.update({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
+    return sorted(actions)
+
+
+def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, Any]) -> Any:
+    definition = render_state_machine(
+        spec,
+        worker_function="${WorkerFunctionArn}",
+        history_table="${HistoryTableName}",
+        data_role_arn="${DataRoleArn}",
+    )
+    functions = [f"{d}FunctionArn" for d in ("Up", "Down") if "Function" in (props.get(d) or {})]
+    text = (
+        _environment()
+        .get_template("nested_stack.json.j2")
+        .render(
+            migration_id=migration_id,
+            definition=definition,
+            target="Target" in props,
+            functions=functions,
+            table_actions=table_actions(spec),
+        )
+    )
+    return json.loads(text)

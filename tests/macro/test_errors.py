@@ -1,0 +1,187 @@
+"""One case per validation rule, each asserting the exact located message."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from macro.errors import InvalidTemplateError
+from macro.expand import expand
+from tests.macro.golden import SETTINGS
+
+GOOD: dict[str, Any] = {
+    "TableName": {"Ref": "Orders"},
+    "Up": {
+        "Update": {
+            "Expression": "SET #s = :p",
+            "Names": {"#s": "status"},
+            "Values": {":p": "PENDING"},
+        }
+    },
+}
+
+
+def template(**resources: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"Resources": {"Orders": {"Type": "AWS::DynamoDB::Table"}}}
+    for logical_id, props in resources.items():
+        out["Resources"][logical_id] = {"Type": "Custom::DynamoMigration", "Properties": props}
+    return out
+
+
+def errors_of(fragment: dict[str, Any]) -> list[str]:
+    with pytest.raises(InvalidTemplateError) as info:
+        expand(fragment, SETTINGS, lambda key, body: key)
+    return info.value.problems
+
+
+def with_(**changes: Any) -> dict[str, Any]:
+    props = copy.deepcopy(GOOD)
+    for key, value in changes.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return props
+
+
+CASES = {
+    "table-required": (with_(TableName=None), "property TableName: is required"),
+    "up-required": (with_(Up=None), "property Up: is required"),
+    "one-operation": (
+        with_(Up={"Update": {"Expression": "SET a = :b"}, "Delete": {}}),
+        "property Up: must have exactly one of Update, Delete, Function (found Update, Delete)",
+    ),
+    "no-operation": (
+        with_(Up={}),
+        "property Up: must have exactly one of Update, Delete, Function (found none)",
+    ),
+    "unknown-operation": (
+        with_(Down={"Updte": {}}),
+        "property Down.Updte: is not a known property; did you mean Update?",
+    ),
+    "unknown-property": (
+        with_(Descripton="x"),
+        "property Descripton: is not a known property; did you mean Description?",
+    ),
+    "unknown-nested": (
+        with_(Source={"Scan": {"Segmets": 4}}),
+        "property Source.Scan.Segmets: is not a known property; did you mean Segments?",
+    ),
+    "segments-range": (
+        with_(Source={"Scan": {"Segments": 0}}),
+        "property Source.Scan.Segments: must be an integer from 1 to 1000, got 0",
+    ),
+    "one-source": (
+        with_(Source={"Scan": {}, "Query": {"KeyCondition": "a = :b"}}),
+        "property Source: must have exactly one of Scan, Query (found Scan, Query)",
+    ),
+    "key-condition": (
+        with_(Source={"Query": {"IndexName": "GSI1"}}),
+        "property Source.Query.KeyCondition: is required",
+    ),
+    "writes-type": (
+        with_(MaxWritesPerSecond="fast"),
+        "property MaxWritesPerSecond: must be an integer from 1 to 40000, got 'fast'",
+    ),
+    "concurrency-range": (
+        with_(MaxConcurrency=5000),
+        "property MaxConcurrency: must be an integer from 1 to 1000, got 5000",
+    ),
+    "service-timeout": (
+        with_(ServiceTimeout=7200),
+        "property ServiceTimeout: must be an integer from 60 to 3600, got 7200",
+    ),
+    "on-timeout": (
+        with_(OnTimeout="Retry"),
+        "property OnTimeout: must be one of Fail, Continue, got 'Retry'",
+    ),
+    "dry-run": (with_(DryRun="yes"), "property DryRun: must be true or false, got 'yes'"),
+    "expression-required": (
+        with_(Up={"Update": {"Condition": "a = :b"}}),
+        "property Up.Update.Expression: is required",
+    ),
+    "expression-type": (
+        with_(Up={"Update": {"Expression": 5}}),
+        "property Up.Update.Expression: must be a non-empty string, got 5",
+    ),
+    "name-placeholder": (
+        with_(Up={"Update": {"Expression": "SET a = :b", "Names": {"status": "s"}}}),
+        "property Up.Update.Names.status: is not a name placeholder like #name",
+    ),
+    "value-placeholder": (
+        with_(Up={"Update": {"Expression": "SET a = :b", "Values": {"b": 1}}}),
+        "property Up.Update.Values.b: is not a value placeholder like :value",
+    ),
+    "finite-values": (
+        with_(Up={"Update": {"Expression": "SET a = :b", "Values": {":b": float("inf")}}}),
+        "property Up.Update.Values.:b: numbers must be finite",
+    ),
+    "substitution": (
+        with_(Source={"Scan": {"Filter": "a = ${x}"}}),
+        "property Source.Scan.Filter: must not contain '${' (CloudFormation would substitute it)",
+    ),
+    "function-reference": (
+        with_(Up={"Function": 42}),
+        "property Up.Function: must be a name, an ARN or an intrinsic function, got 42",
+    ),
+    "table-reference": (
+        with_(TableName=["Orders"]),
+        "property TableName: must be a name, an ARN or an intrinsic function, got ['Orders']",
+    ),
+    "target-needs-function": (
+        with_(Target="OrdersV2"),
+        "property Target: is only allowed with Up.Function (items are copied through it)",
+    ),
+    "migration-id": (
+        with_(MigrationId="add status"),
+        "property MigrationId: 'add status' must be 1-100 letters, digits, '.', '_' or '-'",
+    ),
+}
+
+
+@pytest.mark.parametrize(("props", "message"), CASES.values(), ids=CASES.keys())
+def test_each_rule_names_resource_and_property(props, message):
+    assert errors_of(template(M=props)) == [f"Resource [M] {message}"]
+
+
+def test_properties_must_be_a_map():
+    assert errors_of(template(M="oops")) == ["Resource [M]: Properties must be a map"]
+
+
+def test_duplicate_migration_id_on_one_table():
+    props = with_(MigrationId="same")
+    assert errors_of(template(A=props, B=props)) == [
+        "Resource [B] property MigrationId: 'same' is also the MigrationId of A on the same table"
+    ]
+
+
+def test_the_nested_stack_logical_id_must_be_free():
+    fragment = template(M=GOOD)
+    fragment["Resources"]["MStack"] = {"Type": "AWS::SNS::Topic"}
+    assert errors_of(fragment) == [
+        "Resource [M]: the macro needs the logical id MStack for its nested stack; rename that "
+        "resource"
+    ]
+
+
+def test_every_problem_of_every_resource_in_one_failure():
+    fragment = template(A=with_(TableName=None), B=with_(DryRun=1, OnTimeout="x"))
+    with pytest.raises(InvalidTemplateError) as info:
+        expand(fragment, SETTINGS, lambda key, body: key)
+    assert str(info.value) == (
+        "Invalid template: 3 errors\n"
+        "Resource [A] property TableName: is required\n"
+        "Resource [B] property DryRun: must be true or false, got 1\n"
+        "Resource [B] property OnTimeout: must be one of Fail, Continue, got 'x'"
+    )
+
+
+def test_too_many_migrations_for_one_template_is_a_clear_error():
+    fragment = template(**{f"M{i}": with_(MigrationId=f"m{i:03d}") for i in range(250)})
+    problems = errors_of(fragment)
+    assert problems == [
+        "Template: 501 resources after expansion (each migration adds a nested stack); "
+        "CloudFormation allows 500. Split the migrations across stacks or remove applied ones."
+    ]
