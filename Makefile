@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/macro tests/cli
 
 functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional

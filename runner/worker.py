@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,7 @@ def run_segment(
     """Process pages of one segment until it is done or the time budget is spent."""
     progress = history.load_segment(req.run, req.segment)
     if progress.done:
-        return {"segment": req.segment, "done": True, "pages": 0}
+        return {"segment": req.segment, "done": True, "pages": 0, "counters": {}}
     try:
         return _process(req, client, history, invoke, remaining_seconds, clock, progress)
     except Exception as exc:
@@ -111,11 +112,13 @@ def _process(
         extra_filter, extra = op.condition, (op.names, applier.values)
     request = read_request(spec, req.segment, req.total_segments, extra_filter, extra)
     done, count, slowest = False, 0, 0.0
+    invocation: Counter[str] = Counter()
     for page in pages(client, request, progress.checkpoint, spec.migration_id):
         page_started = clock()
         result = applier.apply(page.items)
         result.counters["scanned"] += page.scanned
         result.counters["matched"] += len(page.items)
+        invocation.update(result.counters)
         progress = history.commit_page(
             req.run, req.segment, progress, page.next_key, dict(result.counters), result.samples
         )
@@ -126,7 +129,8 @@ def _process(
         if not done and now + slowest > deadline:
             break
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
-    return {"segment": req.segment, "done": done, "pages": count}
+    # The next start key stays in the history table (the checkpoint), never in the payload.
+    return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}
 
 
 def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, Any]:

@@ -99,7 +99,12 @@ def test_pages_stop_when_the_next_would_not_fit_the_budget():
     client = FakeClient(10)
     out = run(client, request(budgetSeconds=5), Clock(step=1.0))
     # each clock read advances 1 s: pages end at t=3, 5, 7; a 4th (1 s) would end past t=1+5
-    assert out == {"segment": 0, "done": False, "pages": 3}
+    assert out == {
+        "segment": 0,
+        "done": False,
+        "pages": 3,
+        "counters": {"scanned": 6, "matched": 6, "updated": 6},
+    }
     assert len(client.updates) == 6
     assert (client.scans[0]["Segment"], client.scans[0]["TotalSegments"]) == (0, 2)
 
@@ -108,10 +113,20 @@ def test_a_rerun_resumes_after_the_last_committed_page():
     client = FakeClient(10)
     run(client, request(budgetSeconds=5), Clock(step=1.0))
     out = run(client, request(budgetSeconds=600), Clock(step=1.0))
-    assert out == {"segment": 0, "done": True, "pages": 2}
+    assert out == {
+        "segment": 0,
+        "done": True,
+        "pages": 2,
+        "counters": {"scanned": 4, "matched": 4, "updated": 4},
+    }
     assert client.scans[3]["ExclusiveStartKey"] == {"pk": {"S": "k5"}}
     assert [k["pk"]["S"] for k in client.updates] == [f"k{i}" for i in range(10)]
-    assert run(client, request(), Clock(step=1.0)) == {"segment": 0, "done": True, "pages": 0}
+    assert run(client, request(), Clock(step=1.0)) == {
+        "segment": 0,
+        "done": True,
+        "pages": 0,
+        "counters": {},
+    }
 
 
 def test_the_remaining_lambda_time_caps_the_budget():
