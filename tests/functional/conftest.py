@@ -46,14 +46,14 @@ def load(client: Any, name: str, items: list[dict[str, Any]]) -> None:
         client.batch_write_item(RequestItems={name: batch})
 
 
-def scan_all(client: Any, name: str) -> dict[str, dict[str, Any]]:
-    """Every item of a table, by its `pk` string."""
+def scan_all(client: Any, name: str, key: str = "pk") -> dict[str, dict[str, Any]]:
+    """Every item of a table, by its (string) partition key."""
     items: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
     while True:
         resp = client.scan(**kwargs)
         for item in resp["Items"]:
-            items[item["pk"]["S"]] = item
+            items[item[key]["S"]] = item
         if "LastEvaluatedKey" not in resp:
             return items
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

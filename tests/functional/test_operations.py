@@ -164,16 +164,9 @@ def test_function_with_target(table, segments):
     result = table.run(spec)
     assert result.status == "SUCCEEDED", result.cause
     expected = {i for i in range(N) if selected(i, segments) and i % 10}
-    got = []
-    kwargs = {"TableName": "OrdersV2"}
-    while True:
-        resp = table.dynamodb.scan(**kwargs)
-        got.extend(resp["Items"])
-        if "LastEvaluatedKey" not in resp:
-            break
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-    assert {item["id"]["S"] for item in got} == {f"ORDER#o{i:05d}" for i in expected}
-    assert all("pk" not in item for item in got)
+    copied = scan_all(table.dynamodb, "OrdersV2", key="id")
+    assert set(copied) == {f"ORDER#o{i:05d}" for i in expected}
+    assert all("pk" not in item for item in copied.values())
     assert len(scan_all(table.dynamodb, "Orders")) == N  # the source is untouched
     # a second run is idempotent: nothing new is written
     again = table.run(spec)
