@@ -33,19 +33,28 @@ def _client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)
 
 
-_sessions: dict[str, tuple[float, boto3.Session]] = {}
+_sessions: dict[str, tuple[float, dict[str, Any]]] = {}  # role -> (expiry, clients by service)
 
 
-def _data_session(role_arn: str | None) -> boto3.Session | None:
-    """Credentials of the migration's own data role, so the worker reaches only its tables.
+def _data_client(service: str, role_arn: str | None) -> Any:
+    """A client with the migration's own data role, so the worker reaches only its tables.
 
-    Cached per role while the container is warm and renewed well before they expire.
+    The role's clients are cached while the container is warm and renewed well before the
+    credentials expire. Without a role (local runs) the worker's own credentials are used.
     """
     if not role_arn:
-        return None
+        return _client(service)
     cached = _sessions.get(role_arn)
-    if cached and cached[0] > time.time() + 900:
-        return cached[1]
+    if not cached or cached[0] <= time.time() + 900:
+        cached = (time.time() + _ROLE_SESSION_SECONDS, _assume(role_arn))
+        _sessions[role_arn] = cached
+    clients = cached[1]
+    if service not in clients:
+        clients[service] = clients["session"].client(service, config=_CONFIG)
+    return clients[service]
+
+
+def _assume(role_arn: str) -> dict[str, Any]:
     creds = _client("sts").assume_role(
         RoleArn=role_arn,
         RoleSessionName="dynamigrate-worker",
@@ -56,13 +65,7 @@ def _data_session(role_arn: str | None) -> boto3.Session | None:
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
-    _sessions[role_arn] = (time.time() + _ROLE_SESSION_SECONDS, session)
-    return session
-
-
-def _data_client(service: str, role_arn: str | None) -> Any:
-    session = _data_session(role_arn)
-    return session.client(service, config=_CONFIG) if session else _client(service)
+    return {"session": session}
 
 
 def invoke_function(function: str, request: dict[str, Any], lambda_client: Any) -> dict[str, Any]:

@@ -285,3 +285,25 @@ def test_a_crashing_function_fails_the_run_with_its_error(engine):
     assert (
         f"Migration crash-fn: the transform function {fn} failed: KeyError: 'price'" in result.cause
     )
+
+
+def test_the_worker_works_with_the_migrations_own_data_role(engine):
+    """On AWS the worker assumes the nested stack's data role; here too, through STS."""
+    from runner.handlers import worker as worker_handler
+
+    create_table(engine.dynamodb, "Scoped")
+    load(engine.dynamodb, "Scoped", numbered(40))
+    role = boto3.client("iam").create_role(
+        RoleName="scoped-data", Path="/dynamigrate/", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    worker_handler._sessions.clear()
+    spec = {
+        "MigrationId": "scoped",
+        "TableName": "Scoped",
+        "Up": {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}},
+    }
+    result = engine.run(spec, data_role_arn=role)
+    assert result.status == "SUCCEEDED", result.message
+    assert result.output["counters"]["updated"] == 40
+    assert set(worker_handler._sessions) == {role}
+    assert {"session", "dynamodb"} <= set(worker_handler._sessions[role][1])
