@@ -29,6 +29,15 @@ MAX_SAMPLE_BYTES = 4096
 KEY_PLACEHOLDER = "#dynamigrate_key"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one item: its counter, conflicts retried on the way, a dry-run sample."""
+
+    counter: str
+    conflicts: int = 0
+    sample: dict[str, Any] | None = None
+
+
 @dataclass
 class PageResult:
     counters: Counter[str] = field(default_factory=Counter)
@@ -91,7 +100,7 @@ class PageApplier:
             return result
         if self.op.kind == "Function":
             pairs = list(zip(items, self._transform(items), strict=True))
-            work: Callable[[Any], tuple[str, dict[str, Any] | None]] = self._function_item
+            work: Callable[[Any], Outcome] = self._function_item
             inputs: list[Any] = pairs
         else:
             work = self._update_item if self.op.kind == "Update" else self._delete_item
@@ -101,11 +110,12 @@ class PageApplier:
                 outcomes = list(pool.map(work, inputs))
         else:
             outcomes = [work(i) for i in inputs]
-        for outcome, sample in outcomes:
-            for name in outcome.split("+"):
-                result.counters[name] += 1
-            if sample is not None:
-                result.samples.append(sample)
+        for outcome in outcomes:
+            result.counters[outcome.counter] += 1
+            if outcome.conflicts:
+                result.counters["conflicts"] += outcome.conflicts
+            if outcome.sample is not None:
+                result.samples.append(outcome.sample)
         return result
 
     # Update / Delete -------------------------------------------------------------------------
@@ -125,9 +135,11 @@ class PageApplier:
             kwargs["ExpressionAttributeValues"] = self.values
         return kwargs
 
-    def _update_item(self, item: Item) -> tuple[str, dict[str, Any] | None]:
+    def _update_item(self, item: Item) -> Outcome:
         if self.dry_run:
-            return "updated", _sample(self.key_of(item), item, None, self.op.expression)
+            return Outcome(
+                "updated", sample=_sample(self.key_of(item), item, None, self.op.expression)
+            )
         self.bucket.take()
         try:
             call_with_backoff(
@@ -137,21 +149,21 @@ class PageApplier:
             )
         except ClientError as exc:
             if _conflict(exc):
-                return "unchanged", None
+                return Outcome("unchanged")
             raise _rejected(self.spec, "Update", exc) from exc
-        return "updated", None
+        return Outcome("updated")
 
-    def _delete_item(self, item: Item) -> tuple[str, dict[str, Any] | None]:
+    def _delete_item(self, item: Item) -> Outcome:
         if self.dry_run:
-            return "deleted", _sample(self.key_of(item), item, None)
+            return Outcome("deleted", sample=_sample(self.key_of(item), item, None))
         self.bucket.take()
         try:
             call_with_backoff(lambda: self.client.delete_item(**self._write_kwargs(item)))
         except ClientError as exc:
             if _conflict(exc):
-                return "unchanged", None
+                return Outcome("unchanged")
             raise _rejected(self.spec, "Delete", exc) from exc
-        return "deleted", None
+        return Outcome("deleted")
 
     # Function --------------------------------------------------------------------------------
 
@@ -177,21 +189,21 @@ class PageApplier:
             )
         return [None if new is None else from_wire(new, mid) for new in out]
 
-    def _function_item(self, pair: tuple[Item, Item | None]) -> tuple[str, dict[str, Any] | None]:
+    def _function_item(self, pair: tuple[Item, Item | None]) -> Outcome:
         old, new = pair
         conflicts = 0
         for _ in range(MAX_CONFLICT_RETRIES + 1):
-            outcome = self._write_result(old, new)
-            if outcome is not None:
-                if self.dry_run and outcome != "unchanged":
-                    return outcome, _sample(self.key_of(old), old, new)
-                return outcome + "+conflicts" * conflicts, None
+            counter = self._write_result(old, new)
+            if counter is not None:
+                if self.dry_run and counter != "unchanged":
+                    return Outcome(counter, sample=_sample(self.key_of(old), old, new))
+                return Outcome(counter, conflicts)
             conflicts += 1
             fresh = self._reread(old)
             if fresh is None:
-                return "unchanged" + "+conflicts" * conflicts, None
+                return Outcome("unchanged", conflicts)
             old, new = fresh, self._transform([fresh])[0]
-        return "failed" + "+conflicts" * conflicts, None
+        return Outcome("failed", conflicts)
 
     def _reread(self, item: Item) -> Item | None:
         resp = call_with_backoff(
