@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
 from typing import Any
 
-import jinja2
-
-from macro.state_machine import render_state_machine
+from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
 # Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, DryRun, OnTimeout,
 # ServiceTimeout) may change without making an applied migration "edited".
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("macro", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
 
 
 def checksum(props: dict[str, Any]) -> str:
@@ -79,7 +67,7 @@ def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, An
     )
     functions = [f"{d}FunctionArn" for d in ("Up", "Down") if "Function" in (props.get(d) or {})]
     text = (
-        _environment()
+        template_environment()
         .get_template("nested_stack.json.j2")
         .render(
             migration_id=migration_id,

@@ -20,7 +20,8 @@ DEFAULT_CONCURRENCY = 8
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The macro's jinja2 environment: its templates folder, StrictUndefined, no autoescape."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("macro", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -60,7 +61,7 @@ def render_state_machine(
     if not 1 <= segments <= MAX_SEGMENTS:
         raise ValueError(f"Segments must be between 1 and {MAX_SEGMENTS}, got {segments}")
     text = (
-        _environment()
+        template_environment()
         .get_template("migration_state_machine.json.j2")
         .render(
             spec=spec,
