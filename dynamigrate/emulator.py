@@ -198,28 +198,28 @@ def _placeholder_zip() -> bytes:
     return buf.getvalue()
 
 
+def service_role(name: str, service: str, region: str = REGION) -> str:
+    """The ARN of an IAM role `service` may assume, created on first use."""
+    iam = boto3.client("iam", region_name=region)
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    return str(role["Role"]["Arn"])
+
+
 def deploy_function(
     name: str, handler: Handler, timeout: int = 900, memory: int = 1024, region: str = REGION
 ) -> str:
     """Create a Lambda function in the emulator whose invocations run `handler` in-process."""
-    iam = boto3.client("iam", region_name=region)
-    role_name = f"{name}-role"
-    try:
-        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))[
-            "Role"
-        ]["Arn"]
+    role_arn = service_role(f"{name}-role", "lambda.amazonaws.com", region)
     arn: str = boto3.client("lambda", region_name=region).create_function(
         FunctionName=name,
         Runtime="python3.12",

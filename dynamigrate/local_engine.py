@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, deploy_function
+from dynamigrate.emulator import REGION, deploy_function, service_role
 from macro.state_machine import render_state_machine
 from runner.handlers import worker as worker_handler
 
@@ -65,24 +65,11 @@ class LocalEngine:
         set_default_environment()
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        self.iam = boto3.client("iam", region_name=REGION)
         create_history_table(self.dynamodb)
         self.worker_arn = deploy_function(
             WORKER_FUNCTION, worker_handler.handler, timeout=worker_timeout
         )
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "states.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        self.role_arn = self.iam.create_role(
-            RoleName="dynamigrate-state-machine", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
+        self.role_arn = service_role("dynamigrate-state-machine", "states.amazonaws.com")
         self._machines: dict[str, str] = {}
 
     def state_machine(self, spec: dict[str, Any], **render: Any) -> str:
