@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit functional clean
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+# `sam build` needs the Lambda runtime's Python (3.12) on PATH; pyenv keeps it here.
+PY312_BIN ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin))
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: demo test lint unit functional clean sam-validate sam-build
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +35,44 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional
 
-test: lint $(STAMP)
+test: lint sam-validate sam-build $(STAMP)
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
 
-clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+# aws-sam-cli lives in its own environment: its pins need not agree with the project's.
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $(SAM_STAMP)
 
-# SAM builds each function with `BuildMethod: makefile`: copy the runner package, nothing else.
-build-WorkerFunction:
+sam-validate: $(SAM_STAMP)
+	$(SAM) validate --lint --template template.yaml
+
+sam-build: $(SAM_STAMP)
+	@test -n "$(PY312_BIN)" || { echo "sam build needs Python 3.12 (pyenv install 3.12)"; exit 1; }
+	PATH="$(PY312_BIN):$$PATH" $(SAM) build --build-in-source --template template.yaml
+	test -f .aws-sam/build/MacroFunction/jinja2/__init__.py
+	test -f .aws-sam/build/ControllerFunction/runner/handlers/controller.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+
+# SAM builds each function with `BuildMethod: makefile`. The runner's functions get the runner
+# package alone (boto3 comes with the Lambda runtime); the macro gets its package and jinja2,
+# as arm64 wheels for the Lambda runtime.
+MACRO_REQUIREMENTS := jinja2==3.1.6 markupsafe==3.0.4
+
+define copy_package
 	mkdir -p $(ARTIFACTS_DIR)
-	cp -r runner $(ARTIFACTS_DIR)/runner
+	cp -r $(1) $(ARTIFACTS_DIR)/$(1)
 	find $(ARTIFACTS_DIR) -name __pycache__ -prune -exec rm -rf {} +
+endef
+
+build-WorkerFunction build-CustomResourceFunction build-ControllerFunction:
+	$(call copy_package,runner)
+
+build-MacroFunction:
+	$(call copy_package,macro)
+	python3.12 -m pip install --quiet --target $(ARTIFACTS_DIR) --only-binary=:all: \
+		--platform manylinux2014_aarch64 --python-version 3.12 --implementation cp \
+		$(MACRO_REQUIREMENTS)

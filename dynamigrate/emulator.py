@@ -21,6 +21,11 @@ Adaptations:
 4. State-transition counting (measurement only). moto keeps the events of Distributed Map child
    executions in a throw-away event manager; counting every `*StateEntered` event at the
    EventManager gives the billed state transitions of parent and children.
+5. Stack status during a simulated stack operation. moto's CloudFormation invokes custom resources
+   on Create only (through Docker), so the local lifecycle driver (dynamigrate.local_cloudformation)
+   sends the requests itself; `set_stack_status` gives its stack record the status CloudFormation
+   shows during that operation (e.g. UPDATE_ROLLBACK_IN_PROGRESS), which the runner reads with
+   DescribeStacks exactly as on AWS.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ import boto3
 import moto
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
+from moto.cloudformation.models import cloudformation_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
@@ -231,3 +238,8 @@ def deploy_function(
     )["FunctionArn"]
     REGISTRY.handlers[name] = handler
     return arn
+
+
+def set_stack_status(stack_id: str, status: str, region: str = REGION) -> None:
+    """Adaptation 5: the status DescribeStacks reports for a stack during a simulated operation."""
+    cloudformation_backends[DEFAULT_ACCOUNT_ID][region].stacks[stack_id].status = status

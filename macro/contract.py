@@ -143,6 +143,7 @@ PROPERTIES: Shape = {
     "MaxWritesPerSecond": (_int_range(1, MAX_WRITES_PER_SECOND), False),
     "MaxConcurrency": (_int_range(1, MAX_SEGMENTS), False),
     "DryRun": (_bool, False),
+    "Dispose": (_bool, False),
     "OnTimeout": (_choice("Fail", "Continue"), False),
     "ServiceTimeout": (_int_range(60, 3600), False),
 }

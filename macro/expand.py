@@ -85,19 +85,22 @@ def _stack_parameters(props: dict[str, Any], settings: Settings) -> dict[str, An
 
 def _expand_one(
     logical_id: str, resource: dict[str, Any], settings: Settings, upload: Upload
-) -> tuple[str, dict[str, Any], dict[str, Any]]:
+) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
     props = resource["Properties"]
     migration_id = props.get("MigrationId", logical_id)
-    spec = normalized_spec(migration_id, props)
-    body = json.dumps(
-        nested_template(migration_id, spec, props), sort_keys=True, separators=(",", ":")
-    ).encode()
-    url = upload(f"{settings.key_prefix}{hashlib.sha256(body).hexdigest()}.json", body)
     stack_id = f"{logical_id}Stack"
-    stack: dict[str, Any] = {
-        "Type": "AWS::CloudFormation::Stack",
-        "Properties": {"TemplateURL": url, "Parameters": _stack_parameters(props, settings)},
-    }
+    disposed = props.get("Dispose", False) is True
+    stack: dict[str, Any] | None = None
+    if not disposed:
+        spec = normalized_spec(migration_id, props)
+        body = json.dumps(
+            nested_template(migration_id, spec, props), sort_keys=True, separators=(",", ":")
+        ).encode()
+        url = upload(f"{settings.key_prefix}{hashlib.sha256(body).hexdigest()}.json", body)
+        stack = {
+            "Type": "AWS::CloudFormation::Stack",
+            "Properties": {"TemplateURL": url, "Parameters": _stack_parameters(props, settings)},
+        }
     custom: dict[str, Any] = {
         "Type": MIGRATION_TYPE,
         "Properties": {
@@ -105,17 +108,20 @@ def _expand_one(
             "ServiceTimeout": props.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT),
             "MigrationId": migration_id,
             "TableName": props["TableName"],
-            "StateMachineArn": {"Fn::GetAtt": [stack_id, "Outputs.StateMachineArn"]},
+            "StateMachineArn": ""
+            if disposed
+            else {"Fn::GetAtt": [stack_id, "Outputs.StateMachineArn"]},
             "Checksum": checksum(props),
             "HasDown": "Down" in props,
             "DryRun": props.get("DryRun", False),
             "OnTimeout": props.get("OnTimeout", "Fail"),
+            "Dispose": disposed,
         },
     }
     for key in ("Condition", "Metadata"):
         if key in resource:
             custom[key] = copy.deepcopy(resource[key])
-            if key == "Condition":
+            if key == "Condition" and stack is not None:
                 stack[key] = resource[key]
     return stack_id, stack, custom
 
@@ -152,7 +158,8 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
         # and the custom resource on the stack through the StateMachineArn GetAtt.
         stack_id, stack, custom = _expand_one(logical_id, resources[logical_id], settings, upload)
         custom["DependsOn"] = _depends_on(resources[logical_id])
-        out["Resources"][stack_id] = stack
+        if stack is not None:  # a disposed migration keeps only its record-keeping resource
+            out["Resources"][stack_id] = stack
         out["Resources"][logical_id] = custom
         by_table[_table_identity(props["TableName"])].append(
             (props.get("MigrationId", logical_id), logical_id)

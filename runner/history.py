@@ -261,6 +261,57 @@ class MigrationLedger(History):
             raise _translate(exc, "reading a migration record") from exc
         return MigrationRecord.from_item(resp["Item"]) if "Item" in resp else None
 
+    def running_before(self, table: str, migration_id: str) -> list[MigrationRecord]:
+        """Earlier migrations of `table` (by MigrationId) still RUNNING; dry runs do not count."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :table AND sk < :mid",
+            "FilterExpression": "#status = :running",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":table": {"S": table},
+                ":mid": {"S": migration_id},
+                ":running": {"S": RUNNING},
+            },
+            "ConsistentRead": True,
+        }
+        found: list[MigrationRecord] = []
+        try:
+            while True:
+                resp = self.client.query(**kwargs)
+                found.extend(
+                    MigrationRecord.from_item(item)
+                    for item in resp.get("Items", [])
+                    if not item["sk"]["S"].endswith("#dry-run")
+                )
+                if "LastEvaluatedKey" not in resp:
+                    return found
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _translate(exc, "listing running migrations") from exc
+
+    def records(self, table: str | None = None) -> list[MigrationRecord]:
+        """Every migration record (of one table, or all), skipping run progress items."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True}
+        if table is not None:
+            kwargs["KeyConditionExpression"] = "pk = :table"
+            kwargs["ExpressionAttributeValues"] = {":table": {"S": table}}
+        call = self.client.query if table is not None else self.client.scan
+        found: list[MigrationRecord] = []
+        try:
+            while True:
+                resp = call(**kwargs)
+                found.extend(
+                    MigrationRecord.from_item(item)
+                    for item in resp.get("Items", [])
+                    if not item["pk"]["S"].startswith("run#")
+                )
+                if "LastEvaluatedKey" not in resp:
+                    return sorted(found, key=lambda r: (r.table, r.migration_id))
+                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _translate(exc, "listing migration records") from exc
+
     def acquire(
         self,
         table: str,
@@ -355,4 +406,8 @@ def _attribute(value: Any) -> dict[str, Any]:
         return {"N": str(value)}
     if value is None:
         return {"NULL": True}
+    if isinstance(value, dict):
+        return {"M": {str(k): _attribute(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"L": [_attribute(v) for v in value]}
     return {"S": str(value)}

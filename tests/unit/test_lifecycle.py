@@ -72,37 +72,91 @@ def test_a_dry_run_always_runs():
     assert decide(req, record(SUCCEEDED), None) == Decision("start")
 
 
+RAN_HERE = "Orders/m1/r1"  # the physical id of the resource whose request started run r1
+
+
 @pytest.mark.parametrize(
-    ("history", "stack_status", "has_down", "action", "status"),
+    ("history", "stack_status", "has_down", "physical", "action", "status"),
     [
-        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "true", "down", None),
-        (record(SUCCEEDED), "ROLLBACK_IN_PROGRESS", "true", "down", None),
-        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "false", "answer", "SUCCESS"),
+        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(SUCCEEDED), "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(FAILED), "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(RUNNING), "UPDATE_ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "false", RAN_HERE, "answer", "SUCCESS"),
         (
             record(SUCCEEDED, stack="other"),
             "UPDATE_ROLLBACK_IN_PROGRESS",
             "true",
+            RAN_HERE,
             "answer",
             "SUCCESS",
         ),
-        (record(FAILED), "ROLLBACK_IN_PROGRESS", "true", "answer", "SUCCESS"),
-        (record(SUCCEEDED), "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "true", "answer", "SUCCESS"),
-        (record(SUCCEEDED), "DELETE_IN_PROGRESS", "true", "answer", "SUCCESS"),
-        (None, "ROLLBACK_IN_PROGRESS", "true", "answer", "SUCCESS"),
+        (
+            record(SUCCEEDED, run_id="r2"),
+            "ROLLBACK_IN_PROGRESS",
+            "true",
+            RAN_HERE,
+            "answer",
+            "SUCCESS",
+        ),
+        (record(FAILED), "ROLLBACK_IN_PROGRESS", "true", "Orders/m1", "answer", "SUCCESS"),
+        (
+            record(SUCCEEDED),
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "true",
+            RAN_HERE,
+            "answer",
+            "SUCCESS",
+        ),
+        (record(SUCCEEDED), "DELETE_IN_PROGRESS", "true", RAN_HERE, "answer", "SUCCESS"),
+        (None, "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "answer", "SUCCESS"),
     ],
     ids=[
         "update-rollback",
         "create-rollback",
+        "failed-run-is-undone",
+        "running-run-is-undone",
         "no-down",
         "other-stack",
-        "delete-after-failed-create",
+        "another-operation-ran-it",
+        "delete-after-a-create-that-ran-nothing",
         "removed-from-template",
         "stack-deleted",
         "never-ran",
     ],
 )
-def test_delete_runs_down_only_when_rolling_back_what_this_stack_applied(
-    history, stack_status, has_down, action, status
+def test_delete_runs_down_only_for_the_run_of_the_operation_rolling_back(
+    history, stack_status, has_down, physical, action, status
 ):
-    decision = decide(Request.from_event(event("Delete", HasDown=has_down)), history, stack_status)
+    req = Request.from_event({**event("Delete", HasDown=has_down), "PhysicalResourceId": physical})
+    decision = decide(req, history, stack_status)
     assert (decision.action, decision.status) == (action, status)
+
+
+def test_nothing_runs_forwards_while_the_stack_rolls_back():
+    req = Request.from_event(event("Update"))
+    decision = decide(req, record(FAILED), "UPDATE_ROLLBACK_IN_PROGRESS")
+    assert decision == Decision("answer", "SUCCESS", "The stack is rolling back; nothing was run")
+
+
+@pytest.mark.parametrize(
+    ("history", "status", "reason"),
+    [
+        (record(SUCCEEDED), "SUCCESS", "its state machine is disposed"),
+        (record(SUCCEEDED, checksum="b" * 64), "FAILED", "Applied migrations are immutable"),
+        (record(FAILED), "FAILED", "has Dispose: true but was never applied"),
+        (None, "FAILED", "has Dispose: true but was never applied"),
+    ],
+)
+def test_a_disposed_migration_is_answered_from_the_history(history, status, reason):
+    decision = decide(Request.from_event(event(Dispose="true")), history, "UPDATE_IN_PROGRESS")
+    assert (decision.action, decision.status) == ("answer", status)
+    assert reason in decision.reason
+
+
+def test_physical_ids_name_the_run_a_resource_stands_for():
+    req = Request.from_event({**event("Update"), "PhysicalResourceId": "Orders/m1/abc"})
+    assert (req.physical_run_id, req.run_physical_id("xyz")) == ("abc", "Orders/m1/xyz")
+    assert (
+        Request.from_event({**event(), "PhysicalResourceId": "Orders/m1"}).physical_run_id is None
+    )

@@ -1,0 +1,368 @@
+"""The controller's steps: begin, poll, answer and fail, each one Lambda task of the controller.
+
+The controller state machine (in template.yaml) carries a small `state` between the steps:
+
+    Begin -> Route -> (Answer | Wait -> Poll -> Route | Done)
+
+`begin` decides (runner.lifecycle) and takes the migration's lock, `poll` follows the migration
+execution and copies its progress into the history record until it ends or the custom-resource
+window is spent, `answer` sends CloudFormation its one answer, and `fail` (every Catch) records the
+failure and answers FAILED if nothing was answered yet. Every step is safe to retry: executions are
+named after the request, the lock owner is the request, and the answer is sent once per state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runner import cfn_response
+from runner.history import (
+    FAILED,
+    ROLLED_BACK,
+    ROLLING_BACK,
+    RUNNING,
+    SUCCEEDED,
+    MigrationLedger,
+    MigrationRecord,
+    RunRef,
+)
+from runner.lifecycle import Decision, Request, decide
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25,000
+ANSWERED_POLL_SECONDS = 60  # once CloudFormation has its answer, poll less often
+LEASE_GRACE_SECONDS = 900
+Send = Callable[[dict[str, Any], bytes], None]
+
+
+def window_seconds(service_timeout: int) -> int:
+    """The part of the custom-resource window the controller may use before it must answer."""
+    margin = min(120, max(5, service_timeout // 20))
+    return max(1, service_timeout - margin)
+
+
+def execution_name(*parts: str) -> str:
+    """A Step Functions execution name (<= 80 of [A-Za-z0-9-_]) unique to `parts`."""
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", parts[0])[:50]
+    return f"{readable}-{digest}"
+
+
+def _stable_run_id(request_id: str) -> str:
+    return hashlib.sha256(request_id.encode()).hexdigest()[:20]
+
+
+def _message(cause: str | None) -> str:
+    """The errorMessage inside a Lambda error cause, or the cause itself."""
+    try:
+        detail = json.loads(cause or "")
+        return f"{detail['errorType']}: {detail['errorMessage']}"
+    except (ValueError, KeyError, TypeError):
+        return cause or "no cause given"
+
+
+@dataclass
+class Controller:
+    """The steps, with every AWS dependency injected."""
+
+    sfn: Any
+    cloudformation: Any
+    ledger: MigrationLedger
+    send: Send = cfn_response.send
+    clock: Callable[[], float] = time.time
+    messages: list[str] = field(default_factory=list)
+
+    # ---- begin -------------------------------------------------------------------------------
+
+    def begin(self, event: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        req = Request.from_event(event)
+        now = int(self.clock())
+        state: dict[str, Any] = {
+            "owner": req.request_id,
+            "deadline": int(config.get("deadline") or now + window_seconds(req.service_timeout)),
+            "pollSeconds": int(config.get("pollSeconds", 15)),
+            "maxPolls": int(config.get("maxPolls", MAX_POLLS_PER_EXECUTION)),
+            "polls": 0,
+            "handovers": 0,
+            "answered": False,
+            "physicalId": req.physical_id or req.plain_physical_id,
+        }
+        return self._decide(req, state)
+
+    def _decide(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
+        record = self.ledger.get(req.table, req.record_id)
+        decision = decide(req, record, self._stack_status(req.stack_id))
+        if decision.action == "answer":
+            data = {"Status": record.status} if record else {}
+            if record and record.execution_arn:
+                data["ExecutionArn"] = record.execution_arn
+            return _to_answer(
+                state, decision.status or "FAILED", decision.reason, data, then="done"
+            )
+        now = int(self.clock())
+        if decision.action == "join" and record and record.lease_expires < now:
+            decision = Decision("start", resume_run_id=record.run_id)  # its controller is gone
+        if decision.action == "join":
+            return _waiting(state, "begin", now)
+        return self._take(req, state, decision)
+
+    def _stack_status(self, stack_id: str) -> str | None:
+        try:
+            stacks = self.cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
+        except ClientError as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        return str(stacks[0]["StackStatus"]) if stacks else None
+
+    def _take(self, req: Request, state: dict[str, Any], decision: Decision) -> dict[str, Any]:
+        down = decision.action == "down"
+        now = int(self.clock())
+        lock = self.ledger.acquire(
+            req.table,
+            req.record_id,
+            state["owner"],
+            req.checksum,
+            lease_seconds=max(0, state["deadline"] - now) + LEASE_GRACE_SECONDS,
+            now=now,
+            allow_succeeded=down,
+        )
+        running = lock.record.execution_arn if lock.record.status == RUNNING else None
+        if not lock.acquired:  # another request runs it: wait, then decide again
+            if down and running:  # rolling back: the Up must not go on; its controller sees it
+                self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
+            return _waiting(state, "begin", now)
+        if running and down:  # the Up's controller is gone: stop its run before Down
+            self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
+        elif running and self._still_running(running):  # adopt the run of a vanished controller
+            run_id = lock.record.run_id or _stable_run_id(req.request_id)
+            state.update(runId=run_id, direction="up", executionArn=running)
+            state["physicalId"] = req.run_physical_id(run_id)
+            return _waiting(state, "run", now)
+        blockers = [] if req.dry_run else self.ledger.running_before(req.table, req.migration_id)
+        if blockers and not down:
+            self.messages.append(f"waiting for {blockers[0].migration_id} on {req.table}")
+            return _waiting(state, "begin", now)
+        run_id = decision.resume_run_id or _stable_run_id(req.request_id)
+        direction = "down" if down else "up"
+        arn = self._start_execution(req, run_id, direction)
+        self.ledger.update_owned(
+            req.table,
+            req.record_id,
+            state["owner"],
+            {
+                "status": ROLLING_BACK if down else RUNNING,
+                "runId": run_id,
+                "direction": direction,
+                "executionArn": arn,
+                "stateMachineArn": req.state_machine_arn,
+                "stackId": req.stack_id,
+                "logicalId": req.logical_id,
+                "requestId": req.request_id,
+                "dryRun": req.dry_run,
+                "startedAt": now,
+                "lastError": None,
+            },
+        )
+        state.update(runId=run_id, direction=direction, executionArn=arn)
+        if not down:
+            state["physicalId"] = req.run_physical_id(run_id)
+        return _waiting(state, "run", now)
+
+    def _start_execution(self, req: Request, run_id: str, direction: str) -> str:
+        if not req.state_machine_arn:
+            raise ValueError(f"{req.logical_id}: the request has no StateMachineArn")
+        name = execution_name(req.migration_id, req.request_id, direction)
+        payload = json.dumps({"runId": run_id, "direction": direction, "dryRun": req.dry_run})
+        try:
+            return str(
+                self.sfn.start_execution(
+                    stateMachineArn=req.state_machine_arn, name=name, input=payload
+                )["executionArn"]
+            )
+        except ClientError as exc:  # a retried Begin: the execution exists and already ended
+            if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+            prefix = req.state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+            return f"{prefix}:{name}"
+
+    def _stop(self, execution_arn: str, error: str, cause: str) -> None:
+        try:
+            self.sfn.stop_execution(executionArn=execution_arn, error=error, cause=cause)
+        except ClientError as exc:
+            self.messages.append(f"could not stop {execution_arn}: {exc}")
+
+    def _still_running(self, execution_arn: str) -> bool:
+        status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
+        return bool(status == "RUNNING")
+
+    # ---- poll --------------------------------------------------------------------------------
+
+    def poll(self, event: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        req = Request.from_event(event)
+        state = {**state, "polls": state.get("polls", 0) + 1}
+        now = int(self.clock())
+        if state["mode"] == "begin":
+            if not state["answered"] and now >= state["deadline"]:
+                return self._timed_out_waiting(req, state)
+            return self._decide(req, state)
+        desc = self.sfn.describe_execution(executionArn=state["executionArn"])
+        run = RunRef(req.table, req.migration_id, state["direction"], state["runId"], req.dry_run)
+        totals = self.ledger.run_totals(run)
+        progress = {
+            "counters": totals.counters,
+            "segmentsDone": totals.segments_done,
+            "pages": totals.pages,
+            "updatedAt": now,
+        }
+        if desc["status"] not in TERMINAL:
+            self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})
+            if not state["answered"] and now >= state["deadline"]:
+                return self._timed_out_running(req, state, totals.counters)
+            return _waiting(state, "run", now)
+        if desc["status"] == "SUCCEEDED":
+            final = ROLLED_BACK if state["direction"] == "down" else SUCCEEDED
+            changes = {**progress, "status": final, "endedAt": now}
+            if req.dry_run:
+                changes["samples"] = json.loads(desc.get("output") or "{}").get("samples", [])
+            self._record(req, state, changes, release=True)
+            data = _data(final, state, totals.counters)
+            return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)
+        error = _message(desc.get("cause")) if desc.get("cause") else desc["status"]
+        changes = {**progress, "status": FAILED, "endedAt": now, "lastError": error[:2000]}
+        self._record(req, state, changes, release=True)
+        what = "Down" if state["direction"] == "down" else "Migration"
+        reason = f"{what} {req.migration_id} on table {req.table} failed: {error}"
+        return _to_answer(state, "FAILED", reason, _data(FAILED, state, totals.counters))
+
+    def _record(
+        self, req: Request, state: dict[str, Any], changes: dict[str, Any], release: bool = False
+    ) -> MigrationRecord:
+        return self.ledger.update_owned(
+            req.table, req.record_id, state["owner"], changes, release=release
+        )
+
+    def _timed_out_running(
+        self, req: Request, state: dict[str, Any], counters: dict[str, int]
+    ) -> dict[str, Any]:
+        window = f"the custom resource's window ({req.service_timeout} s ServiceTimeout)"
+        if req.on_timeout == "Continue":
+            reason = f"Migration {req.migration_id} continues after {window}; see the history"
+            data = _data(RUNNING, state, counters)
+            return _to_answer(state, "SUCCESS", reason, data, then="wait")
+        self._stop(state["executionArn"], "dynamigrate.Timeout", f"did not finish within {window}")
+        error = (
+            f"Migration {req.migration_id} did not finish within {window} and was stopped; its "
+            "checkpoints are kept, so the next deploy resumes it. Raise ServiceTimeout (max 3600) "
+            "or set OnTimeout: Continue."
+        )
+        self._record(
+            req,
+            state,
+            {"status": FAILED, "lastError": error, "endedAt": int(self.clock())},
+            release=True,
+        )
+        return _to_answer(state, "FAILED", error, _data(FAILED, state, counters))
+
+    def _timed_out_waiting(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
+        if req.on_timeout == "Continue":
+            reason = f"Migration {req.migration_id} waits for an earlier run; it runs after it"
+            return _to_answer(state, "SUCCESS", reason, {"Status": "PENDING"}, then="wait")
+        reason = (
+            f"Migration {req.migration_id} on table {req.table} waited for an earlier run for the "
+            f"whole window ({req.service_timeout} s ServiceTimeout) and did not start"
+        )
+        return _to_answer(state, "FAILED", reason, {"Status": "PENDING"})
+
+    def handover(
+        self, event: dict[str, Any], state: dict[str, Any], controller: dict[str, str]
+    ) -> dict[str, Any]:
+        """Continue in a fresh controller execution before this one's history grows large."""
+        count = state.get("handovers", 0) + 1
+        fresh = {**state, "polls": 0, "handovers": count, "phase": "wait"}
+        self.sfn.start_execution(
+            stateMachineArn=controller["stateMachineArn"],
+            name=execution_name(controller["executionName"], str(count)),
+            input=json.dumps({"event": event, "state": fresh}),
+        )
+        return {**state, "phase": "done"}
+
+    # ---- answer and fail ---------------------------------------------------------------------
+
+    def answer(self, event: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        pending = state["answer"]
+        if not state["answered"]:
+            body = cfn_response.build_body(
+                event, pending["status"], pending["reason"], state["physicalId"], pending["data"]
+            )
+            self.send(event, body)
+        then = pending.get("then", "done")
+        out = {**state, "answered": True, "phase": then}
+        return _waiting(out, out.get("mode", "run"), self.clock()) if then == "wait" else out
+
+    def fail(self, event: dict[str, Any], state: dict[str, Any], error: dict[str, Any]) -> None:
+        """After any step failed for good: stop what runs, record FAILED, answer if still due."""
+        message = f"{error.get('Error', 'Error')}: {_message(error.get('Cause'))}"
+        req = None
+        with contextlib.suppress(KeyError, ValueError, TypeError):
+            req = Request.from_event(event)
+        if req and state.get("executionArn") and state.get("mode") == "run":
+            self._stop(state["executionArn"], "dynamigrate.ControllerFailed", message[:1000])
+        if req and state.get("owner"):
+            try:
+                changes = {
+                    "status": FAILED,
+                    "lastError": message[:2000],
+                    "endedAt": int(self.clock()),
+                }
+                self._record(req, state, changes, release=True)
+            except Exception as exc:  # recording is best effort; the answer is not
+                self.messages.append(f"could not record the failure: {exc}")
+        if not state.get("answered"):
+            reason = f"dynamigrate controller failed: {message}"
+            physical = state.get("physicalId")
+            self.send(event, cfn_response.build_body(event, "FAILED", reason, physical))
+
+
+def _lease(state: dict[str, Any], now: int) -> int:
+    """Lock lease: long enough to survive several polls, short enough to let a successor in."""
+    return now + LEASE_GRACE_SECONDS + 10 * int(state["pollSeconds"])
+
+
+def _waiting(state: dict[str, Any], mode: str, now: float) -> dict[str, Any]:
+    """Poll again after the interval, shortened so the deadline itself is polled."""
+    interval = ANSWERED_POLL_SECONDS if state["answered"] else state["pollSeconds"]
+    if not state["answered"]:
+        interval = min(interval, max(1, state["deadline"] - int(now)))
+    phase = "handover" if state.get("polls", 0) >= state["maxPolls"] else "wait"
+    return {**state, "mode": mode, "phase": phase, "waitSeconds": max(1, int(interval))}
+
+
+def _to_answer(
+    state: dict[str, Any],
+    status: str,
+    reason: str,
+    data: dict[str, Any],
+    then: str = "done",
+) -> dict[str, Any]:
+    if state["answered"]:  # CloudFormation has its answer (OnTimeout: Continue): just finish
+        return {**state, "phase": then if then == "wait" else "done"}
+    answer = {"status": status, "reason": reason, "data": data, "then": then}
+    return {**state, "phase": "answer", "answer": answer}
+
+
+def _data(status: str, state: dict[str, Any], counters: dict[str, int]) -> dict[str, Any]:
+    data: dict[str, Any] = {"Status": status, "RunId": state.get("runId", "")}
+    if state.get("executionArn"):
+        data["ExecutionArn"] = state["executionArn"]
+    data.update({name.capitalize(): count for name, count in counters.items()})
+    return data

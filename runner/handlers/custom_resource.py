@@ -1,0 +1,36 @@
+"""Lambda handler CloudFormation calls for every Custom::DynamoMigration request.
+
+Only the standard library and the response module are imported at module level: any other
+failure, an import error included, still reaches CloudFormation as a FAILED answer with its cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from runner import cfn_response
+
+logger = logging.getLogger()
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    try:
+        import boto3
+
+        from runner.entry import start_controller
+
+        arn = start_controller(
+            event,
+            boto3.client("stepfunctions"),
+            os.environ["CONTROLLER_ARN"],
+            poll_seconds=int(os.environ.get("POLL_SECONDS", "15")),
+            max_polls=int(os.environ.get("MAX_POLLS", "1000")),
+        )
+        logger.info("request %s: controller %s", event.get("RequestId"), arn or "already started")
+    except Exception as exc:
+        logger.exception("could not start the controller")
+        reason = f"dynamigrate runner could not start: {type(exc).__name__}: {exc}"
+        cfn_response.send(event, cfn_response.build_body(event, cfn_response.FAILED, reason))

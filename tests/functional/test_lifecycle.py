@@ -1,0 +1,336 @@
+"""The custom-resource lifecycle end to end on the emulator.
+
+Requests are shaped and delivered as CloudFormation does (an asynchronous invocation of the runner),
+the runner starts the controller from template.yaml, the controller runs the migration's state
+machine and the worker, and the answer arrives at a local HTTP server standing in for the
+pre-signed ResponseURL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dynamigrate.emulator import REGISTRY, emulated_aws
+from dynamigrate.local_app import CONTROLLER, RUNNER_FUNCTION, LocalApp
+from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
+from runner.history import FAILED, ROLLED_BACK, SUCCEEDED, MigrationLedger
+from runner.lifecycle import DRY_RUN_SUFFIX
+from tests.functional.conftest import create_table, load, scan_all
+
+ITEMS = 300
+ADD_V = {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}}
+REMOVE_V = {"Update": {"Expression": "REMOVE v"}}
+ADD_W = {"Update": {"Expression": "SET w = v + :one", "Values": {":one": 1}}}  # needs v first
+
+
+@pytest.fixture
+def world() -> Iterator[tuple[LocalApp, ResponseReceiver]]:
+    with emulated_aws(), response_receiver() as receiver:
+        app = LocalApp(poll_seconds=1)
+        create_table(app.dynamodb, "Orders")
+        load(app.dynamodb, "Orders", [{"pk": {"S": f"o{i:04d}"}} for i in range(ITEMS)])
+        yield app, receiver
+
+
+def migration(app: LocalApp, mid: str, up: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The custom resource's properties as the macro emits them for this migration."""
+    down = extra.pop("Down", None)
+    spec = {"MigrationId": mid, "TableName": "Orders", "Up": up, **extra}
+    if down:
+        spec["Down"] = down
+    runtime = {k: extra.pop(k) for k in ("OnTimeout", "ServiceTimeout", "DryRun") if k in extra}
+    return {
+        "MigrationId": mid,
+        "TableName": "Orders",
+        "StateMachineArn": app.state_machine({k: v for k, v in spec.items() if k not in runtime}),
+        "Checksum": f"sum-{mid}-{sorted(up.items())}",
+        "HasDown": down is not None,
+        "DryRun": runtime.get("DryRun", False),
+        "OnTimeout": runtime.get("OnTimeout", "Fail"),
+        "ServiceTimeout": runtime.get("ServiceTimeout", 3600),
+    }
+
+
+def ledger(app: LocalApp) -> MigrationLedger:
+    return MigrationLedger(app.dynamodb, "dynamigrate-history")
+
+
+def executions(app: LocalApp, state_machine_arn: str) -> list[dict[str, Any]]:
+    return app.sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+
+
+def wait_controllers(app: LocalApp, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while any(e["status"] == "RUNNING" for e in app.controller_executions()):
+        assert time.monotonic() < deadline, "controller executions still running"
+        time.sleep(0.2)
+
+
+def test_a_first_deploy_runs_two_migrations_in_order(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    first = stack.send("Create", "AddV", migration(app, "2026-01-01-v", ADD_V))
+    second = stack.send("Create", "AddW", migration(app, "2026-01-02-w", ADD_W))
+    assert (first["Status"], second["Status"]) == ("SUCCESS", "SUCCESS"), second["Reason"]
+    assert second["Data"]["Updated"] == ITEMS
+    assert first["PhysicalResourceId"].startswith("Orders/2026-01-01-v/")
+    items = scan_all(app.dynamodb, "Orders")
+    assert all(i["w"] == {"N": "2"} for i in items.values())
+    records = ledger(app).records("Orders")
+    assert [(r.migration_id, r.status) for r in records] == [
+        ("2026-01-01-v", SUCCEEDED),
+        ("2026-01-02-w", SUCCEEDED),
+    ]
+    assert all(r.lock_owner is None and r.execution_arn for r in records)
+
+
+def test_the_same_deploy_again_runs_nothing_and_an_edit_fails_with_what_to_do(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    assert stack.send("Create", "AddV", props)["Status"] == "SUCCESS"
+    # The resource created again (e.g. in a second stack of the same template) and an Update
+    # that only changes documentation: answered from the history, no second execution.
+    other = StackDriver("other", app.runner_arn, receiver)
+    again = other.send("Create", "AddV", props)
+    touched = stack.send("Update", "AddV", {**props, "Description": "docs only"})
+    assert (again["Status"], again["Reason"]) == ("SUCCESS", "Migration m1 already applied")
+    assert touched["Status"] == "SUCCESS"
+    assert len(executions(app, props["StateMachineArn"])) == 1
+    edited = stack.send("Update", "AddV", {**props, "Checksum": "edited"})
+    assert edited["Status"] == "FAILED"
+    assert "Applied migrations are immutable" in edited["Reason"]
+    assert "add a new migration with a new MigrationId" in edited["Reason"]
+    assert edited["PhysicalResourceId"] == stack.physical_ids["AddV"]
+
+
+def test_a_failure_fails_the_deploy_and_the_rollback_runs_down(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    ok = stack.send("Create", "AddV", migration(app, "m1", ADD_V, Down=REMOVE_V))
+    bad_update = {"Update": {"Expression": "SET x = :undefined"}}
+    failed = stack.send("Create", "Broken", migration(app, "m2", bad_update, Down=REMOVE_V))
+    assert ok["Status"] == "SUCCESS"
+    assert failed["Status"] == "FAILED"
+    assert "Migration m2 on table Orders failed" in failed["Reason"]
+    assert ":undefined" in failed["Reason"]  # the worker's own error
+    assert ledger(app).get("Orders", "m2").status == FAILED
+
+    stack.status("ROLLBACK_IN_PROGRESS")  # CloudFormation deletes what it created, newest first
+    assert stack.send("Delete", "Broken")["Status"] == "SUCCESS"
+    undone = stack.send("Delete", "AddV")
+    assert (undone["Status"], undone["Data"]["Status"]) == ("SUCCESS", ROLLED_BACK)
+    assert all("v" not in i for i in scan_all(app.dynamodb, "Orders").values())
+    assert ledger(app).get("Orders", "m1").status == ROLLED_BACK
+
+
+def test_a_removed_migrations_delete_touches_no_data(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V, Down=REMOVE_V)
+    stack.send("Create", "AddV", props)
+    before = scan_all(app.dynamodb, "Orders")
+    stack.status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    answer = stack.send("Delete", "AddV")
+    assert (answer["Status"], answer["Reason"]) == (
+        "SUCCESS",
+        "Nothing to do: data and history are kept",
+    )
+    assert scan_all(app.dynamodb, "Orders") == before
+    assert len(executions(app, props["StateMachineArn"])) == 1
+    assert ledger(app).get("Orders", "m1").status == SUCCEEDED
+
+
+def test_a_duplicate_delivery_starts_one_execution(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    event = stack.event("Create", "AddV", props)
+    threads = [threading.Thread(target=stack.deliver, args=(event,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert receiver.wait(event["RequestId"])["Status"] == "SUCCESS"
+    wait_controllers(app)
+    assert len(receiver.for_request(event["RequestId"])) == 1
+    assert len(app.controller_executions()) == 1
+    assert len(executions(app, props["StateMachineArn"])) == 1
+
+
+def test_two_stacks_racing_for_one_migration_run_it_once(world):
+    app, receiver = world
+    props = migration(app, "shared", ADD_V)
+    stacks = [StackDriver(f"stack{i}", app.runner_arn, receiver) for i in range(2)]
+    answers: dict[int, dict[str, Any]] = {}
+
+    def deploy(i: int) -> None:
+        answers[i] = stacks[i].send("Create", "AddV", props)
+
+    threads = [threading.Thread(target=deploy, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answers[i]["Status"] for i in range(2)] == ["SUCCESS", "SUCCESS"]
+    assert len(executions(app, props["StateMachineArn"])) == 1
+    assert ledger(app).get("Orders", "shared").status == SUCCEEDED
+
+
+def slow(app: LocalApp, mid: str, **extra: Any) -> dict[str, Any]:
+    """About 10 s of work: 300 items at 30 writes per second."""
+    return migration(app, mid, ADD_V, MaxWritesPerSecond=30, **extra)
+
+
+def test_on_timeout_fail_answers_failed_in_time_and_stops_the_run(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = slow(app, "slow", ServiceTimeout=8, OnTimeout="Fail")
+    started = time.monotonic()
+    answer = stack.send("Create", "Slow", props)
+    assert time.monotonic() - started < 8
+    assert answer["Status"] == "FAILED"
+    assert "did not finish within the custom resource's window (8 s" in answer["Reason"]
+    wait_controllers(app)
+    # moto applies StopExecution when the running state returns (AWS: at once); wait for it.
+    deadline = time.monotonic() + 60
+    while (run := executions(app, props["StateMachineArn"])[0])["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert run["status"] == "ABORTED"
+    assert ledger(app).get("Orders", "slow").status == FAILED
+
+
+def test_on_timeout_continue_answers_in_time_and_completes_the_history(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    started = time.monotonic()
+    answer = stack.send("Create", "Slow", slow(app, "slow", ServiceTimeout=8, OnTimeout="Continue"))
+    assert time.monotonic() - started < 8
+    assert (answer["Status"], answer["Data"]["Status"]) == ("SUCCESS", "RUNNING")
+    # The next migration of the table waits for it rather than running beside it.
+    after = stack.send("Create", "AddW", migration(app, "then-next", ADD_W))
+    assert after["Status"] == "SUCCESS", after["Reason"]
+    wait_controllers(app)
+    slow_record = ledger(app).get("Orders", "slow")
+    next_record = ledger(app).get("Orders", "then-next")
+    assert slow_record.status == SUCCEEDED
+    assert slow_record.attributes["counters"]["M"]["updated"] == {"N": str(ITEMS)}
+    assert int(next_record.attributes["startedAt"]["N"]) >= int(
+        slow_record.attributes["endedAt"]["N"]
+    )
+    assert len(receiver.answers) == 2
+
+
+def crash_once(action: str) -> list[str]:
+    """Make the controller function crash (as a killed runtime does) on its first `action` step."""
+    crashed: list[str] = []
+    handler = REGISTRY.handlers[CONTROLLER]
+    runtime_exit = type("Runtime.ExitError", (Exception,), {})
+
+    def crashing(event: dict[str, Any], context: Any) -> Any:
+        if event["action"] == action and not crashed:
+            crashed.append(action)
+            raise runtime_exit("RequestId: x Error: Runtime exited with error: signal: killed")
+        return handler(event, context)
+
+    REGISTRY.handlers[CONTROLLER] = crashing
+    return crashed
+
+
+@pytest.mark.parametrize("step", ["begin", "poll", "answer"])
+def test_a_crash_at_any_step_still_gives_exactly_one_answer(world, step):
+    app, receiver = world
+    crashed = crash_once(step)
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    event = stack.event("Create", "AddV", props)
+    stack.deliver(event)
+    assert receiver.wait(event["RequestId"])["Status"] == "SUCCESS"
+    wait_controllers(app)
+    assert crashed == [step]
+    assert len(receiver.for_request(event["RequestId"])) == 1
+    assert len(executions(app, props["StateMachineArn"])) == 1
+
+
+def test_an_unreachable_response_url_is_retried(world):
+    app, receiver = world
+    receiver.refuse = 2  # two HTTP 500s, then the answer goes through
+    stack = StackDriver("app", app.runner_arn, receiver)
+    assert stack.send("Create", "AddV", migration(app, "m1", ADD_V))["Status"] == "SUCCESS"
+    assert (receiver.refused, len(receiver.answers)) == (2, 1)
+
+
+def test_a_step_that_keeps_failing_answers_failed_with_the_cause(world):
+    app, receiver = world
+
+    def broken(event: dict[str, Any], context: Any) -> Any:
+        if event["action"] == "fail":
+            return original(event, context)
+        raise ValueError("history table schema is not what the runner expects")
+
+    original = REGISTRY.handlers[CONTROLLER]
+    REGISTRY.handlers[CONTROLLER] = broken
+    stack = StackDriver("app", app.runner_arn, receiver)
+    answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V))
+    assert answer["Status"] == "FAILED"
+    assert "history table schema is not what the runner expects" in answer["Reason"]
+
+
+def test_a_runner_that_cannot_even_import_answers_failed(world, monkeypatch):
+    app, receiver = world
+    monkeypatch.setitem(__import__("sys").modules, "runner.entry", None)  # ImportError on import
+    stack = StackDriver("app", app.runner_arn, receiver)
+    invocations = REGISTRY.invocations[RUNNER_FUNCTION]
+    answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V))
+    assert answer["Status"] == "FAILED"
+    assert "could not start: ModuleNotFoundError: import of runner.entry" in answer["Reason"]
+    assert REGISTRY.invocations[RUNNER_FUNCTION] == invocations + 1
+    assert app.controller_executions() == []
+
+
+def test_a_long_migration_hands_over_to_fresh_controller_executions(world, monkeypatch):
+    app, receiver = world
+    monkeypatch.setenv("MAX_POLLS", "3")
+    stack = StackDriver("app", app.runner_arn, receiver)
+    answer = stack.send("Create", "Slow", slow(app, "slow"))
+    assert answer["Status"] == "SUCCESS"
+    wait_controllers(app)
+    controllers = app.controller_executions()
+    assert len(controllers) >= 3
+    assert all(c["status"] == "SUCCEEDED" for c in controllers)
+    assert len(receiver.answers) == 1
+    assert ledger(app).get("Orders", "slow").status == SUCCEEDED
+
+
+def test_a_dry_run_counts_and_writes_nothing(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    before = scan_all(app.dynamodb, "Orders")
+    answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V, DryRun=True))
+    assert (answer["Status"], answer["Data"]["Matched"]) == ("SUCCESS", ITEMS)
+    assert scan_all(app.dynamodb, "Orders") == before
+    assert ledger(app).get("Orders", "m1") is None
+    record = ledger(app).get("Orders", "m1" + DRY_RUN_SUFFIX)
+    assert record.status == SUCCEEDED
+    assert record.attributes["samples"]["L"]
+
+
+def test_a_disposed_migration_needs_no_state_machine_once_applied(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    stack.send("Create", "AddV", props)
+    disposed = {**props, "StateMachineArn": "", "Dispose": True}
+    answer = stack.send("Update", "AddV", disposed)
+    assert answer["Status"] == "SUCCESS"
+    assert "state machine is disposed" in answer["Reason"]
+    never_applied = {**disposed, "MigrationId": "m2", "Checksum": "other"}
+    refused = stack.send("Create", "Other", never_applied)
+    assert refused["Status"] == "FAILED"
+    assert "has Dispose: true but was never applied" in refused["Reason"]
