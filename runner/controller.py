@@ -145,8 +145,11 @@ class Controller:
             self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
         elif running and self._still_running(running):  # adopt the run of a vanished controller
             run_id = lock.record.run_id or _stable_run_id(req.request_id)
-            state.update(runId=run_id, direction="up", executionArn=running)
-            state["physicalId"] = req.run_physical_id(run_id)
+            physical = req.run_physical_id(_stable_run_id(req.request_id))
+            self.ledger.update_owned(
+                req.table, req.record_id, state["owner"], {"physicalId": physical}
+            )
+            state.update(runId=run_id, direction="up", executionArn=running, physicalId=physical)
             return _waiting(state, "run", now)
         blockers = [] if req.dry_run else self.ledger.running_before(req.table, req.migration_id)
         if blockers and not down:
@@ -155,11 +158,14 @@ class Controller:
         run_id = decision.resume_run_id or _stable_run_id(req.request_id)
         direction = "down" if down else "up"
         arn = self._start_execution(req, run_id, direction)
+        if not down:
+            state["physicalId"] = req.run_physical_id(_stable_run_id(req.request_id))
         self.ledger.update_owned(
             req.table,
             req.record_id,
             state["owner"],
             {
+                **({} if down else {"physicalId": state["physicalId"]}),
                 "status": ROLLING_BACK if down else RUNNING,
                 "runId": run_id,
                 "direction": direction,
@@ -174,8 +180,6 @@ class Controller:
             },
         )
         state.update(runId=run_id, direction=direction, executionArn=arn)
-        if not down:
-            state["physicalId"] = req.run_physical_id(run_id)
         return _waiting(state, "run", now)
 
     def _start_execution(self, req: Request, run_id: str, direction: str) -> str:

@@ -156,17 +156,22 @@ class History:
         )
 
     def record_error(self, run: RunRef, segment: int, message: str) -> None:
+        """Note why a segment stopped; a segment that finished meanwhile keeps no error."""
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
                 UpdateExpression="SET lastError = :e, updatedAt = :now",
+                ConditionExpression="attribute_not_exists(done) OR done = :false",
                 ExpressionAttributeValues={
                     ":e": {"S": message[:2000]},
                     ":now": {"N": str(int(time.time()))},
+                    ":false": {"BOOL": False},
                 },
             )
         except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return
             raise _translate(exc, "recording an error") from exc
 
     def run_totals(self, run: RunRef) -> RunTotals:

@@ -4,10 +4,11 @@ The controller gathers the request, the migration's history record and the stack
 `decide`, and carries the decision out (answer now, start or resume a run, join a running one,
 or roll back with Down).
 
-Physical ids say which run a resource stands for: a request that starts a run answers with
-`<table>/<migration>/<run id>`, so CloudFormation treats it as a replacement. If the stack operation
-then fails, the rollback sends a Delete for exactly that id, and only then does Down run; when the
-operation succeeds, the Delete of the previous id comes during cleanup and touches nothing.
+Physical ids say which request ran a migration: a request that starts a run answers with a new
+id `<table>/<migration>/<token of the request>`, recorded in the history, so CloudFormation treats
+it as a replacement. If the stack operation then fails, the rollback sends a Delete for exactly
+that id, and only then does Down run; when the operation succeeds, the Delete of the previous id
+comes during cleanup and touches nothing.
 """
 
 from __future__ import annotations
@@ -78,20 +79,13 @@ class Request:
         """The history record's sort key: dry runs keep their own record."""
         return self.migration_id + (DRY_RUN_SUFFIX if self.dry_run else "")
 
-    def run_physical_id(self, run_id: str) -> str:
-        return f"{self.table}/{self.migration_id}/{run_id}"
+    def run_physical_id(self, token: str) -> str:
+        """The id of a resource whose request started a run (a fresh one per request)."""
+        return f"{self.table}/{self.migration_id}/{token}"
 
     @property
     def plain_physical_id(self) -> str:
         return f"{self.table}/{self.migration_id}"
-
-    @property
-    def physical_run_id(self) -> str | None:
-        """The run this resource stands for, from the id CloudFormation knows it by."""
-        prefix = self.plain_physical_id + "/"
-        if self.physical_id and self.physical_id.startswith(prefix):
-            return self.physical_id[len(prefix) :]
-        return None
 
 
 def _changed_reason(req: Request, record: MigrationRecord) -> str:
@@ -159,8 +153,8 @@ def _decide_delete(
         rolling_back
         and record is not None
         and record.status in (SUCCEEDED, FAILED, RUNNING)
-        and req.physical_run_id is not None
-        and req.physical_run_id == record.run_id
+        and req.physical_id is not None
+        and record.attributes.get("physicalId", {}).get("S") == req.physical_id
         and record.attributes.get("stackId", {}).get("S") == req.stack_id
     )
     if ran_in_failed_operation and req.has_down and not req.dry_run:

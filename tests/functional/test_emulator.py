@@ -164,3 +164,19 @@ def test_dynamodb_requests_are_atomic_under_threads(aws, monkeypatch):
     errors, deleted_meanwhile = _delete_during_a_scan(monkeypatch)
     assert deleted_meanwhile
     assert [str(e) for e in errors] == ["dictionary changed size during iteration"]
+
+
+def test_adaptation_5_a_simulated_operation_shows_in_describe_stacks():
+    from dynamigrate.emulator import set_stack_status
+    from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver
+
+    with emulated_aws():
+        stack = StackDriver("app", "arn:runner", ResponseReceiver())
+        cloudformation = boto3.client("cloudformation")
+        describe = cloudformation.describe_stacks
+        # moto completes the stack at once and never enters a rollback by itself...
+        assert describe(StackName=stack.stack_id)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+        set_stack_status(stack.stack_id, "UPDATE_ROLLBACK_IN_PROGRESS")
+        # ...so the local driver sets the status the runner must see during a rollback.
+        status = describe(StackName=stack.stack_id)["Stacks"][0]["StackStatus"]
+        assert status == "UPDATE_ROLLBACK_IN_PROGRESS"

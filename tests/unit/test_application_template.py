@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cfnlint.api
@@ -45,3 +46,88 @@ def test_worker_reaches_only_the_history_table_and_migration_data_roles():
         {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/dynamigrate/*"},
     ]
     assert "dynamodb:*" not in str(statements)
+
+
+def statements(logical_id):
+    return resources()[logical_id]["Properties"]["Policies"][0]["Statement"]
+
+
+def test_the_runner_entry_may_only_start_the_controller():
+    assert statements("CustomResourceFunction") == [
+        {
+            "Sid": "StartController",
+            "Effect": "Allow",
+            "Action": "states:StartExecution",
+            "Resource": {"Ref": "Controller"},
+        }
+    ]
+
+
+def test_controller_steps_have_no_wildcard_actions_and_start_only_tagged_migrations():
+    found = statements("ControllerFunction")
+    actions = [
+        a for s in found for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert all("*" not in action for action in actions)
+    start = next(s for s in found if s["Sid"] == "StartMigrationExecutions")
+    assert start["Condition"] == {"Null": {"aws:ResourceTag/dynamigrate:migration": "false"}}
+
+
+def test_the_macro_is_named_by_a_parameter_and_writes_only_nested_templates():
+    template = load_template(TEMPLATE)
+    assert template["Parameters"]["MacroName"]["Default"] == "DynamoMigrations"
+    assert resources()["Macro"]["Properties"]["Name"] == {"Ref": "MacroName"}
+    (statement,) = statements("MacroFunction")
+    assert statement["Resource"] == {"Fn::Sub": "${ArtifactsBucket.Arn}/dynamigrate/nested/*"}
+
+
+def test_serverless_repo_metadata_has_what_sam_publish_needs():
+    meta = load_template(TEMPLATE)["Metadata"]["AWS::ServerlessRepo::Application"]
+    for field in ("Name", "Description", "Author", "SemanticVersion", "SpdxLicenseId"):
+        assert isinstance(meta[field], str)
+        assert meta[field]
+    for field in ("LicenseUrl", "ReadmeUrl"):
+        assert (TEMPLATE.parent / meta[field]).is_file()
+    assert len(meta["Labels"]) <= 10
+    assert "Fn::" not in json.dumps(meta)
+    assert "Ref" not in json.dumps(meta)
+
+
+def controller_definition():
+    return resources()["Controller"]["Properties"]["Definition"]["States"]
+
+
+def test_every_controller_task_retries_crashes_and_catches_into_failed():
+    states = controller_definition()
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert set(tasks) == {"Begin", "Poll", "Answer", "Handover", "Failed"}
+    for name, task in tasks.items():
+        retried = task["Retry"][0]["ErrorEquals"]
+        assert {"Runtime.ExitError", "Sandbox.Timedout", "Lambda.ServiceException"} <= set(retried)
+        target = "Abort" if name == "Failed" else "Failed"
+        assert task["Catch"] == [
+            {
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": task["Catch"][0]["ResultPath"],
+                "Next": target,
+            }
+        ]
+
+
+def test_the_controller_definition_passes_cfn_lints_state_machine_schema():
+    definition = resources()["Controller"]["Properties"]["Definition"]
+    text = json.dumps(definition).replace(
+        "${ControllerFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:controller"
+    )
+    template = {
+        "Resources": {
+            "Controller": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": "arn:aws:iam::123456789012:role/controller",
+                    "Definition": json.loads(text),
+                },
+            }
+        }
+    }
+    assert [str(m) for m in cfnlint.api.lint(json.dumps(template), regions=["us-east-1"])] == []

@@ -22,14 +22,14 @@ def event(request_type="Create", **props):
     return {"RequestType": request_type, "StackId": STACK, "ResourceProperties": base}
 
 
-def record(status, checksum="a" * 64, run_id="r1", stack=STACK):
+def record(status, checksum="a" * 64, run_id="r1", stack=STACK, physical="Orders/m1/t1"):
     return MigrationRecord(
         "Orders",
         "m1",
         status=status,
         checksum=checksum,
         run_id=run_id,
-        attributes={"stackId": {"S": stack}},
+        attributes={"stackId": {"S": stack}, "physicalId": {"S": physical}},
     )
 
 
@@ -72,7 +72,7 @@ def test_a_dry_run_always_runs():
     assert decide(req, record(SUCCEEDED), None) == Decision("start")
 
 
-RAN_HERE = "Orders/m1/r1"  # the physical id of the resource whose request started run r1
+RAN_HERE = "Orders/m1/t1"  # the physical id of the resource whose request started the run
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ RAN_HERE = "Orders/m1/r1"  # the physical id of the resource whose request start
             "SUCCESS",
         ),
         (
-            record(SUCCEEDED, run_id="r2"),
+            record(SUCCEEDED, physical="Orders/m1/t2"),
             "ROLLBACK_IN_PROGRESS",
             "true",
             RAN_HERE,
@@ -154,9 +154,6 @@ def test_a_disposed_migration_is_answered_from_the_history(history, status, reas
     assert reason in decision.reason
 
 
-def test_physical_ids_name_the_run_a_resource_stands_for():
+def test_a_request_that_runs_a_migration_gets_a_new_physical_id():
     req = Request.from_event({**event("Update"), "PhysicalResourceId": "Orders/m1/abc"})
-    assert (req.physical_run_id, req.run_physical_id("xyz")) == ("abc", "Orders/m1/xyz")
-    assert (
-        Request.from_event({**event(), "PhysicalResourceId": "Orders/m1"}).physical_run_id is None
-    )
+    assert (req.plain_physical_id, req.run_physical_id("xyz")) == ("Orders/m1", "Orders/m1/xyz")

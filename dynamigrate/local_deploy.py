@@ -1,0 +1,376 @@
+"""Deploying a user's template onto the emulator: tables, functions, the real macro, the lifecycle.
+
+CloudFormation's part is played here: the template's tables and transform functions are created,
+the template is expanded by the macro's own `expand`, each migration's nested stack becomes its data
+role and state machine, and each migration's custom resource is sent to the installed runner as a
+Create request, in dependency order, through `StackDriver`. A failed migration rolls the
+deployment back as CloudFormation would: the migrations it ran get a Delete while the stack is
+ROLLBACK_IN_PROGRESS, which runs their Down.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import hashlib
+import importlib.util
+import json
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from dynamigrate.emulator import REGION, deploy_function, service_role
+from dynamigrate.intrinsics import (
+    IntrinsicError,
+    Scope,
+    condition_value,
+    evaluate_conditions,
+    parameter_values,
+    resolve,
+)
+from dynamigrate.local_app import LocalApp
+from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver
+from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
+from macro.expand import MIGRATION_TYPE, Settings, expand
+from runner.attrs import Item
+from runner.history import MigrationLedger, MigrationRecord
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+)
+Progress = Callable[[str, MigrationRecord | None, int], None]
+
+
+class DeployError(Exception):
+    """The template cannot be deployed locally (a user's mistake, reported in one line)."""
+
+
+@dataclass
+class Outcome:
+    logical_id: str
+    migration_id: str
+    table: str
+    status: str  # SUCCESS | FAILED | ROLLED_BACK | NOT_RUN
+    reason: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Deployment:
+    tables: dict[str, str]  # logical id -> table name
+    outcomes: list[Outcome]
+
+    @property
+    def succeeded(self) -> bool:
+        return all(o.status == "SUCCESS" for o in self.outcomes)
+
+
+def _resources(template: dict[str, Any], scope: Scope, kind: str | tuple[str, ...]) -> list[str]:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    found = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") not in kinds:
+            continue
+        if "Condition" in resource and not condition_value(
+            resource["Condition"], scope, logical_id
+        ):
+            continue
+        found.append(logical_id)
+    return found
+
+
+def _load_handler(base: Path, logical_id: str, props: dict[str, Any]) -> Any:
+    """The Python function a SAM function's CodeUri and Handler name, imported in-process."""
+    code_uri, handler = props.get("CodeUri"), props.get("Handler")
+    if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
+        raise DeployError(
+            f"Resource [{logical_id}]: a local run needs a Python function with CodeUri (a "
+            "directory) and Handler (module.function)"
+        )
+    module_name, function_name = handler.rsplit(".", 1)
+    root = (base / code_uri).resolve()
+    path = root / (module_name.replace(".", "/") + ".py")
+    if not path.is_file():
+        raise DeployError(f"Resource [{logical_id}] property Handler: {path} does not exist")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    unique = f"dynamigrate_local_{logical_id}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise DeployError(f"Resource [{logical_id}] property Handler: cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise DeployError(f"Resource [{logical_id}]: importing {path} failed: {exc}") from exc
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise DeployError(f"Resource [{logical_id}] property Handler: {handler} is not a function")
+    return function
+
+
+class LocalDeployer:
+    """Deploys templates onto one emulator with the application installed."""
+
+    def __init__(
+        self,
+        app: LocalApp,
+        receiver: ResponseReceiver,
+        stack_name: str = "local",
+        progress: Progress | None = None,
+    ) -> None:
+        self.app = app
+        self.receiver = receiver
+        self.stack_name = stack_name
+        self.progress = progress
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.iam = boto3.client("iam", region_name=REGION)
+        self.ledger = MigrationLedger(self.dynamodb, HISTORY_TABLE)
+        self.driver = StackDriver(stack_name, app.runner_arn, receiver)
+
+    # ---- resources CloudFormation would create before the migrations -------------------------
+
+    def create_tables(self, template: dict[str, Any], scope: Scope) -> dict[str, str]:
+        tables = {}
+        for logical_id in _resources(template, scope, TABLE_TYPE):
+            props = resolve(
+                template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
+            )
+            name = str(props.get("TableName") or f"{self.stack_name}-{logical_id}")
+            kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
+            kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
+            if kwargs["BillingMode"] == "PROVISIONED":
+                kwargs.setdefault(
+                    "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+                )
+            try:
+                arn = self.dynamodb.create_table(TableName=name, **kwargs)["TableDescription"][
+                    "TableArn"
+                ]
+            except Exception as exc:
+                raise DeployError(
+                    f"Resource [{logical_id}]: cannot create the table: {exc}"
+                ) from exc
+            scope.refs[logical_id] = name
+            scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
+            tables[logical_id] = name
+        return tables
+
+    def create_functions(self, template: dict[str, Any], scope: Scope, base: Path) -> None:
+        globals_ = (template.get("Globals") or {}).get("Function") or {}
+        for logical_id in _resources(template, scope, FUNCTION_TYPES):
+            resource = template["Resources"][logical_id]
+            props = {**globals_, **(resource.get("Properties") or {})}
+            if resource["Type"] != "AWS::Serverless::Function" or not str(
+                props.get("Runtime", "python")
+            ).startswith("python"):
+                continue  # not something a local run can execute; a migration naming it fails
+            handler = _load_handler(base, logical_id, props)
+            name = str(
+                resolve(props.get("FunctionName"), scope, logical_id)
+                or f"{self.stack_name}-{logical_id}"
+            )[:64]
+            arn = deploy_function(name, handler, timeout=int(props.get("Timeout", 3)))
+            scope.refs[logical_id] = name
+            scope.attributes[logical_id] = {"Arn": arn}
+
+    def load(self, table: str, items: list[Item]) -> None:
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            pending: dict[str, Any] = {table: batch}
+            while pending:
+                pending = (
+                    self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                    or {}
+                )
+
+    # ---- the migrations ----------------------------------------------------------------------
+
+    def settings(self) -> Settings:
+        return Settings(
+            runner_arn=self.app.runner_arn,
+            worker_function_arn=self.app.worker_arn,
+            worker_role_arn=service_role(f"{WORKER_FUNCTION}-role", "lambda.amazonaws.com"),
+            history_table=HISTORY_TABLE,
+        )
+
+    def _nested_stack(
+        self, logical_id: str, resource: dict[str, Any], bodies: dict[str, Any], scope: Scope
+    ) -> None:
+        """A migration's nested stack: its data role and its state machine."""
+        props = resource["Properties"]
+        nested = bodies[props["TemplateURL"]]
+        params = resolve(props.get("Parameters") or {}, scope, f"{logical_id}.Parameters")
+        data_role = nested["Resources"]["DataRole"]["Properties"]
+        digest = hashlib.sha256(props["TemplateURL"].encode()).hexdigest()[:10]
+        role_name = f"{logical_id[:40]}-{digest}"
+        try:
+            role_arn = self.iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        except self.iam.exceptions.NoSuchEntityException:
+            trust = resolve(
+                data_role["AssumeRolePolicyDocument"], Scope(parameters=params), "DataRole"
+            )
+            role_arn = self.iam.create_role(
+                RoleName=role_name,
+                Path=data_role["Path"],
+                AssumeRolePolicyDocument=json.dumps(trust),
+            )["Role"]["Arn"]
+        machine = nested["Resources"]["StateMachine"]["Properties"]
+        text = json.dumps(machine["Definition"])
+        values = {**params, "DataRoleArn": role_arn}
+        for name in machine["DefinitionSubstitutions"]:
+            text = text.replace("${" + name + "}", str(values[name]))
+        created = self.app.sfn.create_state_machine(
+            name=f"{self.stack_name}-{logical_id}-{digest}"[:80],
+            definition=text,
+            roleArn=self.app.role_arn,
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in machine.get("Tags", [])],
+        )
+        scope.attributes[logical_id] = {
+            "Outputs.StateMachineArn": created["stateMachineArn"],
+            "Outputs.DataRoleArn": role_arn,
+        }
+
+    def _send(
+        self, request_type: str, logical_id: str, props: dict[str, Any] | None, table: str, mid: str
+    ) -> dict[str, Any]:
+        """One request, with progress reported while the controller works."""
+        done = threading.Event()
+        answer: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                answer.update(self.driver.send(request_type, logical_id, props, timeout=3600))
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        total = self._item_count(table)
+        while not done.wait(0.5):
+            if self.progress:
+                self.progress(logical_id, self.ledger.get(table, mid), total)
+        thread.join()
+        if self.progress:
+            self.progress(logical_id, self.ledger.get(table, mid), total)
+        return answer
+
+    def _item_count(self, table: str) -> int:
+        try:
+            return int(self.dynamodb.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+        except Exception:  # a table outside the template: progress shows counts only
+            return 0
+
+    def deploy(
+        self,
+        template: dict[str, Any],
+        base: Path,
+        data: dict[str, list[Item]] | None = None,
+        parameters: dict[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> Deployment:
+        try:
+            scope = Scope(
+                parameters=parameter_values(template, parameters or {}), stack_name=self.stack_name
+            )
+            evaluate_conditions(template, scope)
+        except IntrinsicError as exc:
+            raise DeployError(str(exc)) from exc
+        migrations = _resources(template, scope, MIGRATION_TYPE)
+        if not migrations:
+            raise DeployError("the template declares no Custom::DynamoMigration resource")
+        unknown = sorted(set(data or {}) - set(_resources(template, scope, TABLE_TYPE)))
+        if unknown:
+            raise DeployError(
+                f"--data {unknown[0]}: the template has no AWS::DynamoDB::Table {unknown[0]}"
+            )
+        if dry_run:
+            template = json.loads(json.dumps(template))
+            for logical_id in migrations:
+                template["Resources"][logical_id].setdefault("Properties", {})["DryRun"] = True
+        tables = self.create_tables(template, scope)
+        for logical_id, items in (data or {}).items():
+            self.load(tables[logical_id], items)
+        self.create_functions(template, scope, base)
+        bodies: dict[str, Any] = {}
+
+        def upload(key: str, body: bytes) -> str:
+            url = f"https://local.s3.{REGION}.amazonaws.com/{key}"
+            bodies[url] = json.loads(body)
+            return url
+
+        expanded = expand(template, self.settings(), upload)
+        return Deployment(tables, self._run_migrations(expanded, migrations, bodies, scope))
+
+    def _run_migrations(
+        self, expanded: dict[str, Any], migrations: list[str], bodies: dict[str, Any], scope: Scope
+    ) -> list[Outcome]:
+        resources = expanded["Resources"]
+        graph = {
+            m: [d for d in resources[m].get("DependsOn", []) if d in migrations] for m in migrations
+        }
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+        outcomes: list[Outcome] = []
+        ran: list[tuple[str, str, str]] = []
+        for logical_id in order:
+            resource = resources[logical_id]
+            try:
+                if f"{logical_id}Stack" in resources:
+                    self._nested_stack(
+                        f"{logical_id}Stack", resources[f"{logical_id}Stack"], bodies, scope
+                    )
+                props = resolve(resource["Properties"], scope, logical_id)
+            except IntrinsicError as exc:
+                raise DeployError(str(exc)) from exc
+            props.pop("ServiceToken", None)
+            table, mid = str(props["TableName"]), str(props["MigrationId"])
+            answer = self._send("Create", logical_id, props, table, mid)
+            outcome = Outcome(
+                logical_id,
+                mid,
+                table,
+                answer["Status"],
+                answer.get("Reason", ""),
+                answer.get("Data", {}),
+            )
+            outcomes.append(outcome)
+            ran.append((logical_id, table, mid))
+            if answer["Status"] != "SUCCESS":
+                self._roll_back(ran, outcomes)
+                outcomes.extend(
+                    Outcome(
+                        m,
+                        str(resources[m]["Properties"]["MigrationId"]),
+                        "",
+                        "NOT_RUN",
+                        "the deploy failed before it",
+                    )
+                    for m in order[len(ran) :]
+                )
+                break
+        return outcomes
+
+    def _roll_back(self, ran: list[tuple[str, str, str]], outcomes: list[Outcome]) -> None:
+        """CloudFormation's rollback of a failed Create: Delete what it created, newest first."""
+        self.driver.status("ROLLBACK_IN_PROGRESS")
+        by_id = {o.logical_id: o for o in outcomes}
+        for logical_id, table, mid in reversed(ran):
+            answer = self._send("Delete", logical_id, None, table, mid)
+            if (
+                answer.get("Data", {}).get("Status") == "ROLLED_BACK"
+                and by_id[logical_id].status == "SUCCESS"
+            ):
+                by_id[logical_id].status = "ROLLED_BACK"
+                by_id[logical_id].reason = answer.get("Reason", "")
+        self.driver.status("ROLLBACK_COMPLETE")
