@@ -1,4 +1,4 @@
-# dynamigrate: `make demo` runs a migration on the embedded emulator, `make test` runs every check.
+# dynamigrate: `make demo` runs the demo's migrations on the embedded emulator; `make test` runs every check.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO := .demo
 demo: $(STAMP)
-	$(BIN)/python -m dynamigrate.demo
+	$(BIN)/python -m migrations.sample_data --out $(DEMO)/data
+	$(BIN)/dynamigrate local run migrations/template.yaml --out $(DEMO)/out \
+		--data Orders=$(DEMO)/data/orders.jsonl --data Customers=$(DEMO)/data/customers.jsonl
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit tests/macro tests/cli
+	$(BIN)/pytest -q tests/unit tests/macro
 
 functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional
@@ -55,7 +58,7 @@ sam-build: $(SAM_STAMP)
 	test -f .aws-sam/build/ControllerFunction/runner/handlers/controller.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+	rm -rf $(VENV) $(SAM_VENV) $(DEMO) .aws-sam .pytest_cache .ruff_cache .mypy_cache build *.egg-info
 
 # SAM builds each function with `BuildMethod: makefile`. The runner's functions get the runner
 # package alone (boto3 comes with the Lambda runtime); the macro gets its package and jinja2,

@@ -9,23 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dynamigrate.settings import render_settings
 from dynamigrate.templates import TemplateError, load_template
 from macro.errors import InvalidTemplateError
-from macro.expand import Settings, expand
+from macro.expand import expand
 
 
 class UserError(Exception):
     """A mistake of the user's: printed as one clear message, exit code 1, no traceback."""
-
-
-def local_settings(region: str, account_id: str) -> Settings:
-    """What the installed application would tell the macro, for an offline render."""
-    return Settings(
-        runner_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-runner",
-        worker_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-worker",
-        worker_role_arn=f"arn:aws:iam::{account_id}:role/dynamigrate-worker",
-        history_table="dynamigrate-history",
-    )
 
 
 def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> list[Path]:
@@ -42,7 +33,7 @@ def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: 
         return url
 
     try:
-        expanded = expand(fragment, local_settings(region, account_id), upload)
+        expanded = expand(fragment, render_settings(region, account_id), upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
     (out_dir / "nested").mkdir(parents=True, exist_ok=True)
@@ -98,7 +89,9 @@ def local_run(
             dry_run,
             progress=ProgressPrinter(sys.stderr),
         )
-    except (DataFileError, DeployError) as exc:
+    except DataFileError as exc:
+        raise UserError(str(exc)) from exc
+    except DeployError as exc:
         raise UserError(f"{template_path}: {exc}") from exc
     except InvalidTemplateError as exc:
         raise UserError(f"{template_path}: {exc}") from exc

@@ -120,6 +120,20 @@ def _load_handler(base: Path, logical_id: str, props: dict[str, Any]) -> Any:
     return function
 
 
+def check_template(template: dict[str, Any], data_ids: set[str], settings: Settings) -> None:
+    """Problems a deploy would hit, found before any data is read or emulator started."""
+    resources = template.get("Resources") or {}
+    kinds = {k: v.get("Type") for k, v in resources.items() if isinstance(v, dict)}
+    if MIGRATION_TYPE not in kinds.values():
+        raise DeployError("the template declares no Custom::DynamoMigration resource")
+    for logical_id in sorted(data_ids):
+        if kinds.get(logical_id) != TABLE_TYPE:
+            raise DeployError(
+                f"--data {logical_id}: the template has no AWS::DynamoDB::Table {logical_id}"
+            )
+    expand(template, settings, lambda key, body: f"https://local/{key}")
+
+
 class LocalDeployer:
     """Deploys templates onto one emulator with the application installed."""
 

@@ -19,8 +19,9 @@ from dynamigrate.emulator import emulated_aws
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import response_receiver
-from dynamigrate.local_deploy import Deployment, LocalDeployer, Progress
+from dynamigrate.local_deploy import Deployment, LocalDeployer, Progress, check_template
 from dynamigrate.local_engine import set_default_environment
+from dynamigrate.settings import render_settings
 from runner.attrs import Item
 
 
@@ -59,9 +60,10 @@ def _first_change(
         return json.dumps([item.get(k) for k in keys], sort_keys=True, default=str)
 
     now = {key(item): item for item in after}
-    for item in sorted(before, key=key):
-        if now.get(key(item)) != item:
-            return item, now.get(key(item))
+    changed = [item for item in sorted(before, key=key) if now.get(key(item)) != item]
+    kept = [item for item in changed if key(item) in now]  # an update shows more than a delete
+    for item in kept or changed:
+        return item, now.get(key(item))
     return None, None
 
 
@@ -77,6 +79,7 @@ def run_local(
 ) -> LocalRunResult:
     """Deploy the template's migrations on a fresh emulator; write tables and history to out_dir."""
     set_default_environment()
+    check_template(template, set(data), render_settings())
     loaded = {logical_id: list(read_items(path)) for logical_id, path in data.items()}
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     with emulated_aws(), response_receiver() as receiver:

@@ -39,12 +39,11 @@ class ProgressPrinter:
         changed = found.get("updated", 0) + found.get("deleted", 0)
         direction = record.attributes.get("direction", {}).get("S", "up") if record else "up"
         label = f"{logical_id} ({direction})" if direction == "down" else logical_id
-        line = (
-            f"{label:<32} {bar(scanned, total)} {scanned:>8} scanned {changed:>8} changed  {status}"
-        )
+        final = status not in ("RUNNING", "ROLLING_BACK", "PENDING")
+        shown = bar(1, 1) if final and status != "FAILED" else bar(scanned, total)
+        line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"
         if self.last.get(label) == line:
             return
-        final = status not in ("RUNNING", "ROLLING_BACK", "PENDING")
         if self.tty:
             self.stream.write("\r" + line + ("\n" if final else ""))
         elif final or label not in self.last:

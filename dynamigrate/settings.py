@@ -1,0 +1,15 @@
+"""What the installed application tells the macro, for commands that expand templates offline."""
+
+from __future__ import annotations
+
+from macro.expand import Settings
+
+
+def render_settings(region: str = "us-east-1", account_id: str = "123456789012") -> Settings:
+    """Settings naming the application's default function and table names in one account."""
+    return Settings(
+        runner_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-runner",
+        worker_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-worker",
+        worker_role_arn=f"arn:aws:iam::{account_id}:role/dynamigrate-worker",
+        history_table="dynamigrate-history",
+    )

@@ -1,0 +1,137 @@
+"""`dynamigrate local run`: the demo end to end, a failing deploy that rolls back, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dynamigrate.cli import main
+from migrations import sample_data
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "migrations" / "template.yaml"
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def demo_data(tmp_path: Path) -> dict[str, Path]:
+    assert (
+        sample_data.main(["--out", str(tmp_path / "data"), "--orders", "200", "--customers", "30"])
+        == 0
+    )
+    return {
+        "Orders": tmp_path / "data" / "orders.jsonl",
+        "Customers": tmp_path / "data" / "customers.jsonl",
+    }
+
+
+def test_the_demo_runs_all_four_migrations(tmp_path, demo_data, capsys):
+    out = tmp_path / "out"
+    argv = ["local", "run", str(DEMO), "--out", str(out)]
+    for logical_id, path in demo_data.items():
+        argv += ["--data", f"{logical_id}={path}"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert printed.out.count("SUCCESS ") == 4
+    assert "History:" in printed.out
+    assert "OrdersAddStatus" in printed.err
+    assert "100%" in printed.err
+    orders = [row["Item"] for row in lines(out / "Orders.jsonl")]
+    assert [o["pk"]["S"] for o in orders] == sorted(o["pk"]["S"] for o in orders)
+    assert not [o for o in orders if o["customer"]["S"].startswith("test-")]
+    assert all("status" in o for o in orders)
+    assert {o["review"]["S"] for o in orders if o["customer"]["S"] == "c-13"} == {"HOLD"}
+    customers = [row["Item"] for row in lines(out / "Customers.jsonl")]
+    assert all("first_name" in c and "name" not in c for c in customers)
+    history = json.loads((out / "history.json").read_text())
+    assert [h["status"] for h in history] == ["SUCCEEDED"] * 4
+    assert all(h["executionArn"] and h["checksum"] for h in history)
+
+
+FAILING = """
+Resources:
+  Items:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: items
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  AddFlag:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m1
+      Up: {Update: {Expression: "SET flag = :t", Values: {":t": true}}}
+      Down: {Update: {Expression: "REMOVE flag"}}
+  Broken:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m2
+      Up: {Update: {Expression: "SET n = n + :one", Values: {":one": 1}}}
+"""
+
+
+def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys):
+    template = tmp_path / "template.yaml"
+    template.write_text(FAILING)
+    data = tmp_path / "items.jsonl"
+    big = "12345678901234567890123456789012345678"
+    data.write_text("".join(f'{{"pk": "i{i}", "big": {big}}}\n' for i in range(20)))
+    out = tmp_path / "out"
+    assert main(["local", "run", str(template), "--data", f"Items={data}", "--out", str(out)]) == 2
+    printed = capsys.readouterr().out
+    assert "ROLLED_BACK AddFlag (m1)" in printed
+    assert "FAILED      Broken (m2): Migration m2 on table items failed" in printed
+    items = [row["Item"] for row in lines(out / "Items.jsonl")]
+    assert len(items) == 20
+    assert all("flag" not in item for item in items)  # Down undid m1
+    assert {item["big"]["N"] for item in items} == {big}  # 38 digits, exactly
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing-template", "nope.yaml: cannot read"),
+        ("missing-data", "--data Items={data}: no such file"),
+        ("no-migrations", "the template declares no Custom::DynamoMigration resource"),
+        ("unknown-table", "--data Nope: the template has no AWS::DynamoDB::Table Nope"),
+        ("malformed-line", "items.jsonl:2: not JSON"),
+        ("invalid-template", "Resource [Broken] property Up: must have exactly one of"),
+        ("bad-pair", "--data 'Items': expected NAME=VALUE"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_exit_1(tmp_path, capsys, case, expected):
+    template = tmp_path / "template.yaml"
+    data = tmp_path / "items.jsonl"
+    data.write_text('{"pk": "a"}\n{"pk": \n')
+    body = FAILING
+    pair = f"Items={data}"
+    if case == "missing-template":
+        template = tmp_path / "nope.yaml"
+    elif case == "missing-data":
+        pair = f"Items={tmp_path / 'missing.jsonl'}"
+        expected = expected.format(data=tmp_path / "missing.jsonl")
+    elif case == "no-migrations":
+        body = FAILING.split("  AddFlag:", maxsplit=1)[0]
+    elif case == "unknown-table":
+        pair = f"Nope={data}"
+    elif case == "invalid-template":
+        body = FAILING.replace(
+            'Up: {Update: {Expression: "SET n = n + :one", Values: {":one": 1}}}', "Up: {}"
+        )
+    elif case == "bad-pair":
+        pair = "Items"
+    if case != "missing-template":
+        template.write_text(body)
+    assert main(["local", "run", str(template), "--data", pair, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dynamigrate: error: ")
+    assert expected in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 3
