@@ -225,9 +225,20 @@ def service_role(name: str, service: str, region: str = REGION) -> str:
 def deploy_function(
     name: str, handler: Handler, timeout: int = 900, memory: int = 1024, region: str = REGION
 ) -> str:
-    """Create a Lambda function in the emulator whose invocations run `handler` in-process."""
+    """Create a Lambda function in the emulator whose invocations run `handler` in-process.
+
+    Deploying a function that exists replaces its handler (a redeploy of changed code).
+    """
+    functions = boto3.client("lambda", region_name=region)
+    try:
+        existing: str = functions.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    except functions.exceptions.ResourceNotFoundException:
+        pass
+    else:
+        REGISTRY.handlers[name] = handler
+        return existing
     role_arn = service_role(f"{name}-role", "lambda.amazonaws.com", region)
-    arn: str = boto3.client("lambda", region_name=region).create_function(
+    arn: str = functions.create_function(
         FunctionName=name,
         Runtime="python3.12",
         Role=role_arn,

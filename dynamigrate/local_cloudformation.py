@@ -107,7 +107,11 @@ class StackDriver:
         set_stack_status(self.stack_id, status)
 
     def event(
-        self, request_type: str, logical_id: str, properties: dict[str, Any] | None = None
+        self,
+        request_type: str,
+        logical_id: str,
+        properties: dict[str, Any] | None = None,
+        physical_id: str | None = None,
     ) -> dict[str, Any]:
         """A request exactly as CloudFormation shapes it (property values as strings)."""
         props = properties if properties is not None else self.properties[logical_id]
@@ -119,14 +123,14 @@ class StackDriver:
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": logical_id,
             "ResourceType": "Custom::DynamoMigration",
-            "ResourceProperties": {"ServiceToken": self.runner_arn, **_strings(props)},
+            "ResourceProperties": {"ServiceToken": self.runner_arn, **strings(props)},
         }
         if request_type != "Create":
-            event["PhysicalResourceId"] = self.physical_ids[logical_id]
+            event["PhysicalResourceId"] = physical_id or self.physical_ids[logical_id]
         if request_type == "Update":
             event["OldResourceProperties"] = {
                 "ServiceToken": self.runner_arn,
-                **_strings(self.properties[logical_id]),
+                **strings(self.properties[logical_id]),
             }
         return event
 
@@ -142,12 +146,15 @@ class StackDriver:
         logical_id: str,
         properties: dict[str, Any] | None = None,
         timeout: float = 120,
+        physical_id: str | None = None,
     ) -> dict[str, Any]:
         """Deliver one request, wait for its answer, and keep what CloudFormation keeps."""
-        event = self.event(request_type, logical_id, properties)
+        event = self.event(request_type, logical_id, properties, physical_id)
         self.deliver(event)
         answer = self.receiver.wait(event["RequestId"], timeout)
-        if answer["Status"] == "SUCCESS" and request_type != "Delete":
+        if request_type == "Delete" or physical_id:
+            return answer
+        if answer["Status"] == "SUCCESS":
             self.physical_ids[logical_id] = answer["PhysicalResourceId"]
             self.properties[logical_id] = dict(properties or self.properties[logical_id])
         elif request_type == "Create":  # CloudFormation knows the id even of a failed Create
@@ -156,12 +163,12 @@ class StackDriver:
         return answer
 
 
-def _strings(value: Any) -> Any:
+def strings(value: Any) -> Any:
     """CloudFormation passes every scalar property value to a custom resource as a string."""
     if isinstance(value, dict):
-        return {k: _strings(v) for k, v in value.items()}
+        return {k: strings(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_strings(v) for v in value]
+        return [strings(v) for v in value]
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -33,7 +33,7 @@ from dynamigrate.intrinsics import (
     resolve,
 )
 from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver
+from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
@@ -162,6 +162,12 @@ class LocalDeployer:
                 template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
             )
             name = str(props.get("TableName") or f"{self.stack_name}-{logical_id}")
+            if name in self.dynamodb.list_tables()["TableNames"]:  # created by an earlier deploy
+                arn = self.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+                scope.refs[logical_id] = name
+                scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
+                tables[logical_id] = name
+                continue
             kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
             kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
             if kwargs["BillingMode"] == "PROVISIONED":
@@ -245,19 +251,33 @@ class LocalDeployer:
         values = {**params, "DataRoleArn": role_arn}
         for name in machine["DefinitionSubstitutions"]:
             text = text.replace("${" + name + "}", str(values[name]))
-        created = self.app.sfn.create_state_machine(
-            name=f"{self.stack_name}-{logical_id}-{digest}"[:80],
-            definition=text,
-            roleArn=self.app.role_arn,
-            tags=[{"key": t["Key"], "value": t["Value"]} for t in machine.get("Tags", [])],
-        )
+        name = f"{self.stack_name}-{logical_id}-{digest}"[:80]
+        try:
+            arn = self.app.sfn.create_state_machine(
+                name=name,
+                definition=text,
+                roleArn=self.app.role_arn,
+                tags=[{"key": t["Key"], "value": t["Value"]} for t in machine.get("Tags", [])],
+            )["stateMachineArn"]
+        except self.app.sfn.exceptions.StateMachineAlreadyExists:  # unchanged since a deploy
+            arn = next(
+                m["stateMachineArn"]
+                for m in self.app.sfn.list_state_machines()["stateMachines"]
+                if m["name"] == name
+            )
         scope.attributes[logical_id] = {
-            "Outputs.StateMachineArn": created["stateMachineArn"],
+            "Outputs.StateMachineArn": arn,
             "Outputs.DataRoleArn": role_arn,
         }
 
     def _send(
-        self, request_type: str, logical_id: str, props: dict[str, Any] | None, table: str, mid: str
+        self,
+        request_type: str,
+        logical_id: str,
+        props: dict[str, Any] | None,
+        table: str,
+        mid: str,
+        physical_id: str | None = None,
     ) -> dict[str, Any]:
         """One request, with progress reported while the controller works."""
         done = threading.Event()
@@ -265,7 +285,7 @@ class LocalDeployer:
 
         def send() -> None:
             try:
-                answer.update(self.driver.send(request_type, logical_id, props, timeout=3600))
+                answer.update(self.driver.send(request_type, logical_id, props, 3600, physical_id))
             finally:
                 done.set()
 
@@ -330,26 +350,32 @@ class LocalDeployer:
     def _run_migrations(
         self, expanded: dict[str, Any], migrations: list[str], bodies: dict[str, Any], scope: Scope
     ) -> list[Outcome]:
+        """Create, Update or leave each migration, in order; roll back or clean up after."""
         resources = expanded["Resources"]
         graph = {
             m: [d for d in resources[m].get("DependsOn", []) if d in migrations] for m in migrations
         }
         order = list(graphlib.TopologicalSorter(graph).static_order())
+        previous = dict(self.driver.properties)
+        previous_ids = dict(self.driver.physical_ids)
+        self.driver.status("UPDATE_IN_PROGRESS" if previous else "CREATE_IN_PROGRESS")
         outcomes: list[Outcome] = []
-        ran: list[tuple[str, str, str]] = []
-        for logical_id in order:
-            resource = resources[logical_id]
+        ran: list[tuple[str, str, str, str]] = []  # logical id, request, table, migration id
+        for position, logical_id in enumerate(order):
             try:
                 if f"{logical_id}Stack" in resources:
-                    self._nested_stack(
-                        f"{logical_id}Stack", resources[f"{logical_id}Stack"], bodies, scope
-                    )
-                props = resolve(resource["Properties"], scope, logical_id)
+                    stack_id = f"{logical_id}Stack"
+                    self._nested_stack(stack_id, resources[stack_id], bodies, scope)
+                props = resolve(resources[logical_id]["Properties"], scope, logical_id)
             except IntrinsicError as exc:
                 raise DeployError(str(exc)) from exc
             props.pop("ServiceToken", None)
             table, mid = str(props["TableName"]), str(props["MigrationId"])
-            answer = self._send("Create", logical_id, props, table, mid)
+            if logical_id in previous and strings(previous[logical_id]) == strings(props):
+                outcomes.append(Outcome(logical_id, mid, table, "SUCCESS", "unchanged"))
+                continue  # CloudFormation sends nothing for an unchanged resource
+            request = "Update" if logical_id in previous else "Create"
+            answer = self._send(request, logical_id, props, table, mid)
             outcome = Outcome(
                 logical_id,
                 mid,
@@ -359,9 +385,9 @@ class LocalDeployer:
                 answer.get("Data", {}),
             )
             outcomes.append(outcome)
-            ran.append((logical_id, table, mid))
+            ran.append((logical_id, request, table, mid))
             if answer["Status"] != "SUCCESS":
-                self._roll_back(ran, outcomes)
+                self._roll_back(ran, outcomes, previous, previous_ids)
                 outcomes.extend(
                     Outcome(
                         m,
@@ -370,21 +396,50 @@ class LocalDeployer:
                         "NOT_RUN",
                         "the deploy failed before it",
                     )
-                    for m in order[len(ran) :]
+                    for m in order[position + 1 :]
                 )
-                break
+                return outcomes
+        self._clean_up(previous, previous_ids, set(order))
         return outcomes
 
-    def _roll_back(self, ran: list[tuple[str, str, str]], outcomes: list[Outcome]) -> None:
-        """CloudFormation's rollback of a failed Create: Delete what it created, newest first."""
-        self.driver.status("ROLLBACK_IN_PROGRESS")
+    def _clean_up(
+        self, previous: dict[str, Any], previous_ids: dict[str, str], current: set[str]
+    ) -> None:
+        """After a successful update: Delete replaced physical ids and removed migrations."""
+        self.driver.status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        for logical_id, old_id in previous_ids.items():
+            props = previous.get(logical_id) or {}
+            table, mid = str(props.get("TableName", "")), str(props.get("MigrationId", ""))
+            if logical_id not in current:
+                self._send("Delete", logical_id, props, table, mid, physical_id=old_id)
+                self.driver.properties.pop(logical_id, None)
+                self.driver.physical_ids.pop(logical_id, None)
+            elif self.driver.physical_ids.get(logical_id) != old_id:
+                self._send("Delete", logical_id, props, table, mid, physical_id=old_id)
+        self.driver.status("UPDATE_COMPLETE")
+
+    def _roll_back(
+        self,
+        ran: list[tuple[str, str, str, str]],
+        outcomes: list[Outcome],
+        previous: dict[str, Any],
+        previous_ids: dict[str, str],
+    ) -> None:
+        """CloudFormation's rollback: what this deploy created or replaced is deleted, newest
+        first (that runs Down), and what it updated in place gets its old properties back."""
+        self.driver.status("UPDATE_ROLLBACK_IN_PROGRESS" if previous else "ROLLBACK_IN_PROGRESS")
         by_id = {o.logical_id: o for o in outcomes}
-        for logical_id, table, mid in reversed(ran):
-            answer = self._send("Delete", logical_id, None, table, mid)
-            if (
-                answer.get("Data", {}).get("Status") == "ROLLED_BACK"
-                and by_id[logical_id].status == "SUCCESS"
-            ):
-                by_id[logical_id].status = "ROLLED_BACK"
-                by_id[logical_id].reason = answer.get("Reason", "")
-        self.driver.status("ROLLBACK_COMPLETE")
+        for logical_id, request, table, mid in reversed(ran):
+            current_id = self.driver.physical_ids.get(logical_id)
+            if request == "Create" or current_id != previous_ids.get(logical_id):
+                answer = self._send("Delete", logical_id, None, table, mid, physical_id=current_id)
+                rolled_back = answer.get("Data", {}).get("Status") == "ROLLED_BACK"
+                if rolled_back and by_id[logical_id].status == "SUCCESS":
+                    by_id[logical_id].status = "ROLLED_BACK"
+                    by_id[logical_id].reason = answer.get("Reason", "")
+            else:
+                old = previous[logical_id]
+                self._send("Update", logical_id, old, table, mid, physical_id=current_id)
+        self.driver.properties = dict(previous)
+        self.driver.physical_ids = dict(previous_ids)
+        self.driver.status("UPDATE_ROLLBACK_COMPLETE" if previous else "ROLLBACK_COMPLETE")

@@ -1,0 +1,247 @@
+"""The `dynamigrate` commands as typed functions; `dynamigrate.cli` parses and calls them.
+
+Each raises UserError for a mistake of the user's (printed as one line, exit 1) and returns the
+exit code otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dynamigrate.aws import AwsError, Connection, history_table
+from dynamigrate.history_view import as_dict, format_table, rows
+from dynamigrate.settings import render_settings
+from dynamigrate.templates import TemplateError, load_template
+from macro.errors import InvalidTemplateError
+from macro.expand import expand
+from runner.history import MigrationLedger
+
+
+class UserError(Exception):
+    """A mistake of the user's: printed as one clear message, exit code 1, no traceback."""
+
+
+def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> list[Path]:
+    """Expand TEMPLATE as the macro would; write template.json and nested/<LogicalId>.json."""
+    try:
+        fragment = load_template(template)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from exc
+    bodies: dict[str, Any] = {}
+
+    def upload(key: str, body: bytes) -> str:
+        url = f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+        bodies[url] = json.loads(body)
+        return url
+
+    try:
+        expanded = expand(fragment, render_settings(region, account_id), upload)
+    except InvalidTemplateError as exc:
+        raise UserError(f"{template}: {exc}") from exc
+    (out_dir / "nested").mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "template.json"]
+    written[0].write_text(json.dumps(expanded, indent=2) + "\n")
+    for logical_id, resource in expanded.get("Resources", {}).items():
+        url = (resource.get("Properties") or {}).get("TemplateURL")
+        if resource.get("Type") == "AWS::CloudFormation::Stack" and url in bodies:
+            path = out_dir / "nested" / f"{logical_id.removesuffix('Stack')}.json"
+            path.write_text(json.dumps(bodies[url], indent=2) + "\n")
+            written.append(path)
+    return written
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        name, sep, rest = value.partition("=")
+        if not sep or not name or not rest:
+            raise UserError(f"{option} {value!r}: expected NAME=VALUE")
+        pairs[name] = rest
+    return pairs
+
+
+def local_run(
+    template_path: Path,
+    data: list[str] | None,
+    out_dir: Path,
+    parameters: list[str] | None,
+    dry_run: bool,
+) -> int:
+    """Run the template's migrations over sample data on the embedded emulator."""
+    from dynamigrate.data_files import DataFileError  # noqa: PLC0415 - the emulator is heavy
+    from dynamigrate.local_deploy import DeployError  # noqa: PLC0415
+    from dynamigrate.local_run import report, run_local  # noqa: PLC0415
+    from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
+
+    try:
+        template = load_template(template_path)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from exc
+    files = {k: Path(v) for k, v in _pairs(data, "--data").items()}
+    for logical_id, path in files.items():
+        if not path.is_file():
+            raise UserError(f"--data {logical_id}={path}: no such file")
+    try:
+        result = run_local(
+            template,
+            template_path.parent,
+            files,
+            out_dir,
+            _pairs(parameters, "--param"),
+            dry_run,
+            progress=ProgressPrinter(sys.stderr),
+        )
+    except DataFileError as exc:
+        raise UserError(str(exc)) from exc
+    except DeployError as exc:
+        raise UserError(f"{template_path}: {exc}") from exc
+    except InvalidTemplateError as exc:
+        raise UserError(f"{template_path}: {exc}") from exc
+    report(result, out_dir, sys.stdout)
+    return 0 if result.deployment.succeeded else 2
+
+
+def new(template_path: Path, name: str, table: str, kind: str) -> int:
+    """Add a migration (and for `function` its transform, test and function) to the template."""
+    from dynamigrate.scaffold import ScaffoldError, new_migration  # noqa: PLC0415
+
+    try:
+        made = new_migration(template_path, name, table, kind)
+    except ScaffoldError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"added {made.logical_id} (MigrationId {made.migration_id}) to {template_path}")
+    for path in made.created:
+        print(f"created {path}")
+    return 0
+
+
+def _ledger(
+    connection: Connection, table_name: str | None, app_stack: str | None
+) -> MigrationLedger:
+    try:
+        name = history_table(connection, table_name, app_stack)
+    except AwsError as exc:
+        raise UserError(str(exc)) from exc
+    return MigrationLedger(connection.client("dynamodb"), name)
+
+
+def _records(ledger: MigrationLedger, table: str | None) -> list[Any]:
+    try:
+        return ledger.records(table)
+    except Exception as exc:  # HistoryError or an endpoint that cannot be reached
+        raise UserError(f"history table {ledger.table_name}: {exc}") from exc
+
+
+HISTORY_HEADER = ["table", "migration", "status", "changed/scanned", "started", "ended", "error"]
+
+
+def history(connection: Connection, table: str | None, as_json: bool, **where: Any) -> int:
+    """Every migration record (of one table), oldest migration id first."""
+    records = _records(_ledger(connection, **where), table)
+    if as_json:
+        print(json.dumps([as_dict(r) for r in records], indent=2, sort_keys=True))
+    elif records:
+        print(format_table(HISTORY_HEADER, rows(records)))
+    else:
+        print("no migrations recorded yet")
+    return 0
+
+
+def status(connection: Connection, as_json: bool, watch: bool = False, **where: Any) -> int:
+    """Running migrations with their progress; a count of the others."""
+    from dynamigrate.progress import bar, counters  # noqa: PLC0415
+
+    ledger = _ledger(connection, **where)
+    while True:
+        records = _records(ledger, None)
+        running = [r for r in records if r.status in ("RUNNING", "ROLLING_BACK")]
+        if as_json:
+            print(json.dumps([as_dict(r) for r in running], indent=2, sort_keys=True))
+            return 0
+        for record in running:
+            found = counters(record)
+            total = int(record.attributes.get("segments", {}).get("N", "0"))
+            done = int(record.attributes.get("segmentsDone", {}).get("N", "0"))
+            print(
+                f"{record.table} {record.migration_id} {record.status} {bar(done, total)} "
+                f"{found.get('scanned', 0)} scanned, "
+                f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
+            )
+        by_status: dict[str, int] = {}
+        for record in records:
+            by_status[record.status] = by_status.get(record.status, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no migrations"
+        print(f"{len(running)} running; {summary}")
+        if not watch or not running:
+            return 0
+        time.sleep(2)
+
+
+def plan_template(
+    connection: Connection,
+    template_path: Path,
+    tables: list[str] | None,
+    stack: str | None,
+    as_json: bool,
+    **where: Any,
+) -> int:
+    """Pending, applied and changed migrations of a template, with the pending work's cost."""
+    from dynamigrate.plan import PlanError, plan  # noqa: PLC0415
+
+    try:
+        template = load_template(template_path)
+    except TemplateError as exc:
+        raise UserError(str(exc)) from exc
+    ledger = _ledger(connection, **where)
+    cloudformation = connection.client("cloudformation")
+
+    def stack_resource(logical_id: str) -> str:
+        found = cloudformation.describe_stack_resource(
+            StackName=stack, LogicalResourceId=logical_id
+        )
+        return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+    try:
+        planned = plan(
+            template,
+            ledger,
+            connection.client("dynamodb"),
+            _pairs(tables, "--table"),
+            stack_resource if stack else None,
+        )
+    except (PlanError, AwsError) as exc:
+        raise UserError(f"{template_path}: {exc}") from exc
+    except Exception as exc:  # the history table or an endpoint that cannot be reached
+        raise UserError(f"{template_path}: {exc}") from exc
+    if as_json:
+        print(json.dumps([p.as_dict() for p in planned], indent=2))
+        return 0
+    header = ["migration", "table", "state", "items", "reads", "writes", "transitions", "est. $"]
+    body = []
+    for p in planned:
+        e = p.estimate
+        cost = (
+            [
+                str(e.items),
+                f"{e.read_units:.0f}",
+                f"{e.write_units:.0f}",
+                str(e.transitions),
+                f"{e.dollars:.4f}",
+            ]
+            if e
+            else ["", "", "", "", ""]
+        )
+        body.append([p.migration_id, p.table, p.state, *cost])
+    print(format_table(header, body))
+    total = sum(p.estimate.dollars for p in planned if p.estimate)
+    pending = sum(1 for p in planned if p.estimate)
+    print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")
+    changed = [p.migration_id for p in planned if p.state == "changed"]
+    if changed:
+        print(f"changed since applied (a deploy fails): {', '.join(changed)}")
+        return 3
+    return 0

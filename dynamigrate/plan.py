@@ -1,0 +1,144 @@
+"""`dynamigrate plan`: what a deploy of a template would run, and what the pending work costs.
+
+Each migration is compared with the history table (applied, changed since applied, running,
+failed, pending); each pending one gets an estimate from its table's size and item count:
+DynamoDB read and write request units, state transitions and Lambda time, in US dollars at
+published us-east-1 on-demand prices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from dynamigrate.aws import AwsError, call
+from macro.contract import validate
+from macro.expand import MIGRATION_TYPE
+from macro.nested import checksum
+from macro.state_machine import segments_of
+from runner.history import FAILED, RUNNING, SUCCEEDED, MigrationLedger
+
+# us-east-1, on demand (November 2026)
+WRITE_PER_MILLION = 0.625
+READ_PER_MILLION = 0.125
+TRANSITION_PER_THOUSAND = 0.025
+LAMBDA_GB_SECOND = 0.0000133334  # arm64
+LAMBDA_PER_MILLION = 0.20
+WORKER_GB = 1.0
+ITEMS_PER_WORKER_SECOND = 200.0  # a conservative rate for one segment's worker
+
+
+class PlanError(Exception):
+    """The plan cannot be made (a table that cannot be found, a bad template)."""
+
+
+@dataclass
+class Estimate:
+    items: int
+    read_units: float
+    write_units: float
+    transitions: int
+    lambda_seconds: float
+    dollars: float
+
+
+@dataclass
+class PlannedMigration:
+    logical_id: str
+    migration_id: str
+    table: str
+    state: str  # pending | applied | changed | running | failed (resumes) | dry-run
+    estimate: Estimate | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
+    """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes."""
+    average_kb = max(1, math.ceil(size_bytes / max(items, 1) / 1024))
+    read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
+    # Every item written once at most (Update, Function and Delete are billed on the item size).
+    write_units = 0.0 if props.get("DryRun") else float(items * average_kb)
+    segments = segments_of(props)
+    per_segment = items / segments if segments else items
+    invocations = max(1, math.ceil(per_segment / ITEMS_PER_WORKER_SECOND / 600))
+    transitions = 3 + segments * (1 + 2 * invocations)
+    seconds = items / ITEMS_PER_WORKER_SECOND
+    dollars = (
+        write_units * WRITE_PER_MILLION / 1e6
+        + read_units * READ_PER_MILLION / 1e6
+        + transitions * TRANSITION_PER_THOUSAND / 1e3
+        + seconds * WORKER_GB * LAMBDA_GB_SECOND
+        + (segments * invocations + 1) * LAMBDA_PER_MILLION / 1e6
+    )
+    return Estimate(items, read_units, write_units, transitions, round(seconds, 1), dollars)
+
+
+def _physical_table(
+    value: Any, logical_id: str, template: dict[str, Any], tables: dict[str, str], stack: Any
+) -> str:
+    if isinstance(value, str):
+        return value
+    ref = value.get("Ref") if isinstance(value, dict) else None
+    if not isinstance(ref, str):
+        raise PlanError(f"Resource [{logical_id}] property TableName: pass --table NAME=TABLE")
+    if ref in tables:
+        return tables[ref]
+    literal = ((template.get("Resources") or {}).get(ref) or {}).get("Properties", {})
+    if isinstance(literal.get("TableName"), str):
+        return str(literal["TableName"])
+    if stack is not None:
+        return str(stack(ref))
+    raise PlanError(
+        f"Resource [{logical_id}] property TableName: cannot tell the physical name of {ref}; "
+        f"pass --stack STACK or --table {ref}=NAME"
+    )
+
+
+def plan(
+    template: dict[str, Any],
+    ledger: MigrationLedger,
+    dynamodb: Any,
+    tables: dict[str, str],
+    stack_resource: Any = None,
+) -> list[PlannedMigration]:
+    """Every migration of the template with its state and, when pending, its estimate."""
+    resources = template.get("Resources") or {}
+    migrations = [k for k, v in resources.items() if (v or {}).get("Type") == MIGRATION_TYPE]
+    if not migrations:
+        raise PlanError("the template declares no Custom::DynamoMigration resource")
+    problems = [p for m in migrations for p in validate(m, resources[m].get("Properties"))]
+    if problems:
+        raise PlanError("\n".join(problems))
+    planned = []
+    for logical_id in sorted(
+        migrations, key=lambda m: str(resources[m]["Properties"].get("MigrationId", m))
+    ):
+        props = resources[logical_id]["Properties"]
+        mid = str(props.get("MigrationId", logical_id))
+        table = _physical_table(props["TableName"], logical_id, template, tables, stack_resource)
+        record = ledger.get(table, mid)
+        if props.get("DryRun"):
+            state = "dry-run"
+        elif record is None or record.status not in (SUCCEEDED, RUNNING, FAILED):
+            state = "pending"
+        elif record.status == SUCCEEDED:
+            state = "applied" if record.checksum == checksum(props) else "changed"
+        elif record.status == RUNNING:
+            state = "running"
+        else:
+            state = "failed (resumes)" if record.checksum == checksum(props) else "pending"
+        cost = None
+        if state in ("pending", "failed (resumes)", "dry-run"):
+            description = call(f"DescribeTable {table}", dynamodb.describe_table, TableName=table)
+            info = description["Table"]
+            cost = estimate(
+                props, int(info.get("ItemCount", 0)), int(info.get("TableSizeBytes", 0))
+            )
+        planned.append(PlannedMigration(logical_id, mid, table, state, cost))
+    return planned
+
+
+__all__ = ["AwsError", "PlanError", "PlannedMigration", "estimate", "plan"]
