@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dynamigrate import commands
 from dynamigrate.aws import Connection
+from dynamigrate.commands import DEFAULT_LOCAL_ENDPOINT as DEFAULT_ENDPOINT
 from dynamigrate.commands import UserError
 
 
@@ -86,6 +87,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("out"), help="where <LogicalId>.jsonl go")
     run.add_argument("--param", action="append", metavar="NAME=VALUE", help="template parameter")
     run.add_argument("--dry-run", action="store_true", help="run every migration as a dry run")
+
+    serve = local_sub.add_parser(
+        "serve", help="the emulator as a server, with dynamigrate installed, until Ctrl-C"
+    )
+    serve.add_argument("--port", type=int, default=4566)
+
+    deploy = local_sub.add_parser(
+        "deploy",
+        help="deploy a template to `local serve`; a later deploy of the stack is an update",
+        description="The server creates the template's tables and functions and drives each "
+        "migration's Create, Update or Delete as CloudFormation would, rollback included. "
+        "Exit 0 when all succeeded, 2 when the deploy failed and rolled back, 1 on bad input.",
+    )
+    deploy.add_argument("template", type=Path)
+    deploy.add_argument("--data", action="append", metavar="LOGICAL_ID=FILE")
+    deploy.add_argument("--param", action="append", metavar="NAME=VALUE")
+    deploy.add_argument("--stack", default="local", help="stack name (default: local)")
+    deploy.add_argument("--dry-run", action="store_true")
+    deploy.add_argument(
+        "--endpoint-url", help=f"the server (default: $AWS_ENDPOINT_URL, else {DEFAULT_ENDPOINT})"
+    )
     return parser
 
 
@@ -95,7 +117,7 @@ def _connection(args: argparse.Namespace) -> Connection:
 
 def _run(args: argparse.Namespace) -> int:
     where = {}
-    if hasattr(args, "history_table"):
+    if hasattr(args, "history_table"):  # commands with the AWS options
         where = {"table_name": args.history_table, "app_stack": args.app_stack}
     if args.command == "new":
         return commands.new(args.template, args.name, args.table, args.kind)
@@ -113,6 +135,12 @@ def _run(args: argparse.Namespace) -> int:
         return commands.status(_connection(args), args.json, args.watch, **where)
     if args.command == "history":
         return commands.history(_connection(args), args.table, args.json, **where)
+    if args.local_command == "serve":
+        return commands.local_serve(args.port)
+    if args.local_command == "deploy":
+        return commands.local_deploy(
+            args.endpoint_url, args.template, args.data, args.param, args.stack, args.dry_run
+        )
     return commands.local_run(args.template, args.data, args.out, args.param, args.dry_run)
 
 

@@ -7,12 +7,14 @@ exit code otherwise.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.aws import AwsError, Connection, history_table
+from dynamigrate.aws import AwsError, Connection, call, history_table
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import TemplateError, load_template
@@ -200,8 +202,11 @@ def plan_template(
     cloudformation = connection.client("cloudformation")
 
     def stack_resource(logical_id: str) -> str:
-        found = cloudformation.describe_stack_resource(
-            StackName=stack, LogicalResourceId=logical_id
+        found = call(
+            f"--stack {stack}: finding {logical_id}",
+            cloudformation.describe_stack_resource,
+            StackName=stack,
+            LogicalResourceId=logical_id,
         )
         return str(found["StackResourceDetail"]["PhysicalResourceId"])
 
@@ -245,3 +250,112 @@ def plan_template(
         print(f"changed since applied (a deploy fails): {', '.join(changed)}")
         return 3
     return 0
+
+
+DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def local_serve(port: int) -> int:
+    """Serve the emulator with the application installed until interrupted."""
+    from dynamigrate.local_server import LocalServer  # noqa: PLC0415
+
+    server = LocalServer(port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        raise UserError(f"--port {port}: {exc.strerror or exc}") from exc
+    print(f"dynamigrate emulator on {server.endpoint} (Ctrl-C stops it)", flush=True)
+    print(f"  export AWS_ENDPOINT_URL={server.endpoint}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def local_deploy(
+    endpoint: str | None,
+    template_path: Path,
+    data: list[str] | None,
+    parameters: list[str] | None,
+    stack: str,
+    dry_run: bool,
+) -> int:
+    """Deploy a template to a running `local serve`; later deploys of the stack update it."""
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    url = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT).rstrip("/")
+    if not template_path.is_file():
+        raise UserError(f"{template_path}: no such file")
+    files = {k: str(Path(v).resolve()) for k, v in _pairs(data, "--data").items()}
+    for logical_id, path in files.items():
+        if not Path(path).is_file():
+            raise UserError(f"--data {logical_id}={path}: no such file")
+    body = json.dumps(
+        {
+            "template": str(template_path.resolve()),
+            "data": files,
+            "params": _pairs(parameters, "--param"),
+            "stack": stack,
+            "dryRun": dry_run,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/_dynamigrate/deploy",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    result: dict[str, Any] = {}
+    failure: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=7200) as reply:
+                result.update(json.loads(reply.read()))
+        except urllib.error.HTTPError as exc:
+            result.update(json.loads(exc.read() or b"{}") or {"error": str(exc)})
+        except (urllib.error.URLError, OSError) as exc:
+            failure.append(exc)
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+        os.environ.setdefault(name, value)  # the emulator takes any credentials
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    _follow(Connection(endpoint_url=url), thread)
+    if failure:
+        raise UserError(
+            f"no dynamigrate emulator at {url} ({failure[0]}); start one with "
+            "`dynamigrate local serve`"
+        )
+    if "error" in result:
+        raise UserError(f"{template_path}: {result['error']}")
+    for outcome in result["outcomes"]:
+        line = f"{outcome['status']:<11} {outcome['logical_id']} ({outcome['migration_id']})"
+        if outcome["status"] != "SUCCESS" or outcome["reason"] == "unchanged":
+            line += f": {outcome['reason']}"
+        print(line)
+    return 0 if result["succeeded"] else 2
+
+
+def _follow(connection: Connection, thread: threading.Thread) -> None:
+    """Progress bars from the history table while a deploy runs on the server."""
+    from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
+
+    printer = ProgressPrinter(sys.stderr)
+    ledger = MigrationLedger(connection.client("dynamodb"), "dynamigrate-history")
+    started: set[str] = set()
+    while thread.is_alive():
+        thread.join(1.0)
+        try:
+            records = ledger.records()
+        except Exception:  # the server is not up (yet): the deploy reports it
+            continue
+        for record in records:
+            key = f"{record.table}/{record.migration_id}"
+            if record.status in ("RUNNING", "ROLLING_BACK") or key in started:
+                started.add(key)
+                printer(key, record, 0)

@@ -1,0 +1,135 @@
+"""`dynamigrate local serve`: the embedded emulator as a long-running server on 127.0.0.1.
+
+One port serves the AWS APIs (moto's server, with dynamigrate's adaptations and the application
+installed) and one extra route, `POST /_dynamigrate/deploy`, through which `dynamigrate local
+deploy` asks the server to deploy a template: the runner, controller and transform functions run
+in the server's process, so successive deploys act on one state (v1, then v2 with a new migration,
+then a failing one that rolls back). Every other command reaches the same state through
+`--endpoint-url`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dynamigrate.data_files import DataFileError, read_items
+from dynamigrate.emulator import install
+from dynamigrate.local_deploy import DeployError, LocalDeployer
+from dynamigrate.templates import TemplateError, load_template
+from macro.errors import InvalidTemplateError
+
+CONTROL_PREFIX = "/_dynamigrate/"
+StartResponse = Callable[..., Any]
+
+
+def _moto_app() -> Any:
+    from moto.core.config import default_user_config  # noqa: PLC0415 - server mode only
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        create_backend_app,
+    )
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    return DomainDispatcherApplication(create_backend_app)
+
+
+class LocalServer:
+    """moto's server plus the deploy route, with the application installed on start."""
+
+    def __init__(self, port: int = 4566, poll_seconds: int = 1) -> None:
+        self.port = port
+        self.poll_seconds = poll_seconds
+        self.deployers: dict[str, LocalDeployer] = {}
+        self.lock = threading.Lock()
+        self.server: BaseWSGIServer | None = None
+        self.app: Any = None
+        self.receiver: Any = None
+        self._receiver_context: Any = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a thread, then install the application through the server itself."""
+        from dynamigrate.local_app import LocalApp  # noqa: PLC0415
+        from dynamigrate.local_cloudformation import response_receiver  # noqa: PLC0415
+        from dynamigrate.local_engine import set_default_environment  # noqa: PLC0415
+
+        set_default_environment()
+        install()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto = _moto_app()
+        self.server = make_server("127.0.0.1", self.port, self._wsgi(moto), threaded=True)
+        self.port = self.server.server_port
+        # The server's own SDK calls (handlers, the state machine interpreter) come back here.
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        os.environ["MOTO_PORT"] = str(self.port)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._receiver_context = response_receiver()
+        self.receiver = self._receiver_context.__enter__()
+        self.app = LocalApp(poll_seconds=self.poll_seconds)
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+        if self._receiver_context:
+            self._receiver_context.__exit__(None, None, None)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+
+    def _wsgi(self, moto: Any) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+                return self._control(environ, start_response)
+            result: Iterable[bytes] = moto(environ, start_response)
+            return result
+
+        return app
+
+    def _control(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        status, body = "200 OK", {}
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            if environ["PATH_INFO"] != CONTROL_PREFIX + "deploy":
+                status, body = "404 Not Found", {"error": "unknown route"}
+            else:
+                body = self.deploy(request)
+        except (DeployError, DataFileError, TemplateError, InvalidTemplateError, ValueError) as exc:
+            status, body = "400 Bad Request", {"error": str(exc)}
+        payload = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json")])
+        return [payload]
+
+    def deploy(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Deploy one template to a named stack; later deploys of that stack are updates."""
+        path = Path(request["template"])
+        template = load_template(path)
+        data = {k: list(read_items(Path(v))) for k, v in (request.get("data") or {}).items()}
+        stack = str(request.get("stack") or "local")
+        with self.lock:  # CloudFormation runs one operation per stack at a time
+            deployer = self.deployers.get(stack)
+            if deployer is None:
+                deployer = LocalDeployer(self.app, self.receiver, stack_name=stack)
+                self.deployers[stack] = deployer
+            deployment = deployer.deploy(
+                template,
+                path.parent,
+                data,
+                request.get("params") or {},
+                bool(request.get("dryRun")),
+            )
+        return {
+            "tables": deployment.tables,
+            "outcomes": [vars(o) for o in deployment.outcomes],
+            "succeeded": deployment.succeeded,
+        }

@@ -1,0 +1,183 @@
+"""Every command against `dynamigrate local serve`, a real server process, as a user runs them.
+
+v1 deploys two migrations, v2 adds one (only it runs), v3 adds a failing one (the deploy rolls
+back and v2's migration... stays, v3's own Down runs); history, status and plan read the same state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dynamigrate.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+V1 = """
+Resources:
+  Items:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: items
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  AddA:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m1-add-a
+      Up: {Update: {Expression: "SET a = :t", Values: {":t": 1}}}
+  AddB:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m2-add-b
+      Up: {Update: {Expression: "SET b = a + :t", Values: {":t": 1}}}
+"""
+V2 = (
+    V1
+    + """
+  AddC:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m3-add-c
+      Up: {Update: {Expression: "SET c = :t", Values: {":t": 3}}}
+      Down: {Update: {Expression: "REMOVE c"}}
+"""
+)
+V3 = (
+    V2
+    + """
+  AddD:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m4-add-d
+      Up: {Update: {Expression: "SET d = c + :t", Values: {":t": 1}}}
+      Down: {Update: {Expression: "REMOVE d"}}
+  Broken:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m5-broken
+      Up: {Update: {Expression: "SET e = missing + :t", Values: {":t": 1}}}
+"""
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dynamigrate.cli", "local", "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while "dynamigrate emulator on" not in (tmp_path / "serve.log").read_text():
+        assert process.poll() is None, (tmp_path / "serve.log").read_text()
+        assert time.monotonic() < deadline, "local serve did not start"
+        time.sleep(0.2)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def items(url: str) -> dict[str, dict]:
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
+    return {i["pk"]["S"]: i for i in client.scan(TableName="items")["Items"]}
+
+
+def test_every_command_against_local_serve(server, tmp_path, capsys):
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(f'{{"pk": "i{i}"}}\n' for i in range(30)))
+    for name, body in (("v1", V1), ("v2", V2), ("v3", V3)):
+        (tmp_path / f"{name}.yaml").write_text(body)
+    endpoint = ["--endpoint-url", server]
+
+    assert (
+        main(["local", "deploy", str(tmp_path / "v1.yaml"), "--data", f"Items={data}", *endpoint])
+        == 0
+    )
+    assert capsys.readouterr().out.count("SUCCESS") == 2
+    assert {i["b"]["N"] for i in items(server).values()} == {"2"}
+
+    assert (
+        main(["plan", str(tmp_path / "v2.yaml"), "--table", "Items=items", "--json", *endpoint])
+        == 0
+    )
+    planned = {p["migration_id"]: p for p in json.loads(capsys.readouterr().out)}
+    assert [planned[m]["state"] for m in ("m1-add-a", "m2-add-b", "m3-add-c")] == [
+        "applied",
+        "applied",
+        "pending",
+    ]
+    assert planned["m3-add-c"]["estimate"]["items"] == 30
+
+    assert main(["local", "deploy", str(tmp_path / "v2.yaml"), *endpoint]) == 0
+    out = capsys.readouterr().out
+    assert "SUCCESS     AddA (m1-add-a): unchanged" in out
+    assert "SUCCESS     AddC (m3-add-c)\n" in out
+
+    assert main(["local", "deploy", str(tmp_path / "v3.yaml"), *endpoint]) == 2
+    out = capsys.readouterr().out
+    assert "ROLLED_BACK AddD (m4-add-d)" in out
+    assert "FAILED      Broken (m5-broken): Migration m5-broken on table items failed" in out
+    state = items(server)
+    assert all("d" not in i and i["c"]["N"] == "3" for i in state.values())  # v2's c stays
+
+    assert main(["history", "--json", *endpoint]) == 0
+    history = {h["migrationId"]: h["status"] for h in json.loads(capsys.readouterr().out)}
+    assert history == {
+        "m1-add-a": "SUCCEEDED",
+        "m2-add-b": "SUCCEEDED",
+        "m3-add-c": "SUCCEEDED",
+        "m4-add-d": "ROLLED_BACK",
+        "m5-broken": "FAILED",
+    }
+    assert main(["history", "--table", "items", *endpoint]) == 0
+    assert "m4-add-d" in capsys.readouterr().out
+    assert main(["status", *endpoint]) == 0
+    assert "0 running; 1 FAILED, 1 ROLLED_BACK, 3 SUCCEEDED" in capsys.readouterr().out
+
+    assert main(["plan", str(tmp_path / "v3.yaml"), "--table", "Items=items", *endpoint]) == 0
+    out = capsys.readouterr().out
+    assert "m4-add-d" in out
+    assert "pending" in out
+    assert "failed (resumes)" in out
+
+
+def test_local_deploy_without_a_server_says_how_to_start_one(tmp_path, capsys):
+    template = tmp_path / "t.yaml"
+    template.write_text(V1)
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["local", "deploy", str(template), "--endpoint-url", url]) == 1
+    err = capsys.readouterr().err
+    assert f"no dynamigrate emulator at {url}" in err
+    assert "dynamigrate local serve" in err

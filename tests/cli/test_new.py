@@ -1,0 +1,103 @@
+"""`dynamigrate new`: a migration added to the template, formatting kept, ready to render."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dynamigrate.cli import main
+from dynamigrate.templates import load_template
+
+DEMO = Path(__file__).resolve().parents[2] / "migrations" / "template.yaml"
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    copy = tmp_path / "template.yaml"
+    shutil.copy(DEMO, copy)
+    return copy
+
+
+@pytest.mark.parametrize("kind", ["update", "delete", "function"])
+def test_a_new_migration_is_inserted_and_renders(template, kind, capsys):
+    original = template.read_text()
+    assert (
+        main(
+            [
+                "new",
+                "Backfill Totals",
+                "--table",
+                "Orders",
+                "--kind",
+                kind,
+                "--template",
+                str(template),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("added OrdersBackfillTotals (MigrationId 20")
+    text = template.read_text()
+    # Every original line is still there, comments included, in the same order.
+    kept = iter(text.splitlines())
+    assert all(line in kept for line in original.splitlines())
+    assert "# 1. Update with reserved words (status, date)" in text
+    resource = load_template(template)["Resources"]["OrdersBackfillTotals"]
+    assert resource["Properties"]["MigrationId"].endswith("-backfill-totals")
+    assert main(["render", str(template), "-o", str(template.parent / "out")]) == 0
+
+
+def test_a_function_migration_gets_a_module_a_test_and_a_function(template, capsys):
+    assert (
+        main(
+            [
+                "new",
+                "tag vip",
+                "--table",
+                "Customers",
+                "--kind",
+                "function",
+                "--template",
+                str(template),
+            ]
+        )
+        == 0
+    )
+    created = [Path(line.split(" ", 1)[1]) for line in capsys.readouterr().out.splitlines()[1:]]
+    module, test = created
+    assert test.name == f"test_{module.name}"
+    resources = load_template(template)["Resources"]
+    function = resources["CustomersTagVipFunction"]["Properties"]
+    assert function["Handler"] == f"{module.stem}.handler"
+    assert resources["CustomersTagVip"]["Properties"]["Up"] == {
+        "Function": {"Fn::GetAtt": ["CustomersTagVipFunction", "Arn"]}
+    }
+    spec = importlib.util.spec_from_file_location("scaffolded", module)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    page = {"items": [{"id": {"S": "c-1"}}]}
+    assert loaded.handler(page, None) == page
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["new", "x", "--table", "Nope"],
+            "--table Nope: not an AWS::DynamoDB::Table of the template (Customers, Orders)",
+        ),
+        (["new", "***", "--table", "Orders"], "NAME '***': use letters or digits"),
+        (["new", "split name", "--table", "Customers"], ""),
+    ],
+)
+def test_bad_requests_exit_1_with_one_line(template, argv, message, capsys):
+    before = template.read_text()
+    assert main([*argv, "--template", str(template)]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert template.read_text() == before
