@@ -168,9 +168,13 @@ _ORIGINAL_DYNAMODB_CALL = DynamoHandler.call_action
 _DYNAMODB_LOCK = threading.RLock()
 
 
+DYNAMODB_REQUESTS: Counter[str] = Counter()  # measurement: requests by action, for bench/
+
+
 def _serialized_dynamodb_call(self: DynamoHandler) -> Any:
-    """Adaptation 3: one DynamoDB request at a time inside moto."""
+    """Adaptation 3: one DynamoDB request at a time inside moto (and counted by action)."""
     with _DYNAMODB_LOCK:
+        DYNAMODB_REQUESTS[self._get_action()] += 1
         return _ORIGINAL_DYNAMODB_CALL(self)
 
 

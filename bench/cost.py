@@ -1,0 +1,299 @@
+"""Cost per million items: this project's engine against two common designs, on the emulator.
+
+    .venv/bin/python bench/cost.py [--sizes 1000,10000] [--large] [--json]
+
+The same Update migration (every item gets a status) runs over the same table with:
+- engine:   this project's state machine (Distributed Map over scan segments, page worker);
+- per-item: a Distributed Map child with one `dynamodb:updateItem` task per item, over scan
+            pages of 1,000 (the pattern of AWS's bulk-update samples);
+- per-page: one transform Lambda call per scan page of 1,000 items (the seed project's design),
+            the Lambda writing the page with the same 8 threads the engine's worker uses.
+The baselines are rendered here for the comparison only; they are not features.
+
+Counted on the emulator: state transitions (every *StateEntered of parents and Map children),
+Lambda invocations, DynamoDB requests. Priced at published us-east-1 prices. Lambda duration
+cannot be measured on the emulator (moto serializes DynamoDB requests), so it is modelled from a
+5 ms DynamoDB round trip: items x 5 ms / 8 threads + 5 ms per page + 20 ms per invocation, at the
+worker's memory (1,024 MB, arm64). `--large` adds 100,000 items for the engine and the per-page
+design (the per-item design runs about 40 items/s on the emulator: `--all` includes it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.engine import load
+from dynamigrate.emulator import (
+    DYNAMODB_REQUESTS,
+    REGISTRY,
+    TRANSITIONS,
+    deploy_function,
+    emulated_aws,
+)
+from dynamigrate.local_engine import WORKER_FUNCTION, LocalEngine
+
+TRANSITION = 0.025 / 1000
+WRITE_UNIT = 0.625 / 1e6
+READ_UNIT = 0.125 / 1e6
+LAMBDA_REQUEST = 0.20 / 1e6
+LAMBDA_GB_SECOND = 0.0000133334  # arm64
+MEMORY_GB = 1.0
+LATENCY = 0.005  # seconds per DynamoDB round trip (modelled)
+THREADS = 8
+INVOKE_OVERHEAD = 0.020
+PAGE = 1000
+TABLE = "Bench"
+UPDATE = {
+    "UpdateExpression": "SET #s = :p",
+    "ExpressionAttributeNames": {"#s": "status"},
+    "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
+}
+
+
+def item_bytes(i: int) -> int:
+    """DynamoDB's size of bench item i: attribute names plus values."""
+    return len("pk") + len(f"item-{i:07d}") + len("n") + math.ceil(len(str(i)) / 2) + 1
+
+
+def scan_states(next_state: str) -> dict[str, Any]:
+    """First/next scan page states shared by both baselines."""
+    scan = "arn:aws:states:::aws-sdk:dynamodb:scan"
+    return {
+        "FirstPage": {
+            "Type": "Task",
+            "Resource": scan,
+            "Parameters": {"TableName": TABLE, "Limit": PAGE},
+            "ResultPath": "$.page",
+            "Next": next_state,
+        },
+        "NextPage": {
+            "Type": "Task",
+            "Resource": scan,
+            "Parameters": {
+                "TableName": TABLE,
+                "Limit": PAGE,
+                "ExclusiveStartKey.$": "$.page.LastEvaluatedKey",
+            },
+            "ResultPath": "$.page",
+            "Next": next_state,
+        },
+        "More": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.page.LastEvaluatedKey", "IsPresent": True, "Next": "NextPage"}
+            ],
+            "Default": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    }
+
+
+def per_item_definition() -> dict[str, Any]:
+    states = scan_states("UpdateEach")
+    states["UpdateEach"] = {
+        "Type": "Map",
+        "ItemsPath": "$.page.Items",
+        "ItemSelector": {"pk.$": "$$.Map.Item.Value.pk"},
+        "MaxConcurrency": THREADS,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "UpdateItem",
+            "States": {
+                "UpdateItem": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:updateItem",
+                    "Parameters": {"TableName": TABLE, "Key": {"pk.$": "$.pk"}, **UPDATE},
+                    "End": True,
+                }
+            },
+        },
+        "ResultPath": None,
+        "Next": "More",
+    }
+    return {"StartAt": "FirstPage", "States": states}
+
+
+def per_page_definition(function_arn: str) -> dict[str, Any]:
+    states = scan_states("Transform")
+    states["Transform"] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload": {"items.$": "$.page.Items"}},
+        "ResultPath": None,
+        "Next": "More",
+    }
+    return {"StartAt": "FirstPage", "States": states}
+
+
+def page_function(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The per-page design's Lambda: updates its page with THREADS threads."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+
+    def update(item: dict[str, Any]) -> None:
+        client.update_item(TableName=TABLE, Key={"pk": item["pk"]}, **UPDATE)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(update, event["items"]))
+    return {"updated": len(event["items"])}
+
+
+def run_definition(engine: LocalEngine, definition: dict[str, Any]) -> str:
+    arn = engine.sfn.create_state_machine(
+        name=f"baseline-{time.monotonic_ns()}",
+        definition=json.dumps(definition),
+        roleArn=engine.role_arn,
+    )["stateMachineArn"]
+    execution = engine.sfn.start_execution(stateMachineArn=arn, name="run", input="{}")[
+        "executionArn"
+    ]
+    result = engine.wait(execution, timeout=7200)
+    if result.status != "SUCCEEDED":
+        raise SystemExit(f"baseline failed: {result.error}: {result.cause}")
+    return result.status
+
+
+def measure(design: str, items: int) -> dict[str, Any]:
+    with emulated_aws():
+        engine = LocalEngine()
+        load(engine, TABLE, items)
+        function = "page-transform"
+        if design == "per-page":
+            function_arn = deploy_function(function, page_function)
+        TRANSITIONS.reset()
+        REGISTRY.invocations.clear()
+        DYNAMODB_REQUESTS.clear()
+        started = time.monotonic()
+        if design == "engine":
+            spec = {
+                "MigrationId": "bench",
+                "TableName": TABLE,
+                "Up": {
+                    "Update": {
+                        "Expression": "SET #s = :p",
+                        "Names": {"#s": "status"},
+                        "Values": {":p": "PENDING"},
+                    }
+                },
+            }
+            result = engine.run(spec, timeout=7200)
+            if result.status != "SUCCEEDED":
+                raise SystemExit(f"engine failed: {result.message}")
+            invocations = REGISTRY.invocations[WORKER_FUNCTION]
+        elif design == "per-item":
+            run_definition(engine, per_item_definition())
+            invocations = 0
+        else:
+            run_definition(engine, per_page_definition(function_arn))
+            invocations = REGISTRY.invocations[function]
+        seconds = time.monotonic() - started
+        transitions = TRANSITIONS.state_transitions
+        requests = dict(DYNAMODB_REQUESTS)
+    writes = requests.get("UpdateItem", 0)
+    scans = requests.get("Scan", 0) + requests.get("Query", 0)
+    history = sum(v for k, v in requests.items() if k not in ("UpdateItem", "Scan", "Query"))
+    table_bytes = sum(item_bytes(i) for i in range(items))
+    read_units = math.ceil(table_bytes / 4096) * 0.5  # one eventually consistent pass
+    lambda_seconds = 0.0
+    if invocations:
+        lambda_seconds = items * LATENCY / THREADS + scans * LATENCY + invocations * INVOKE_OVERHEAD
+    step_functions = transitions * TRANSITION
+    lambda_cost = invocations * LAMBDA_REQUEST + lambda_seconds * MEMORY_GB * LAMBDA_GB_SECOND
+    write_cost = writes * WRITE_UNIT  # every bench item is under 1 KB: 1 WRU per update
+    read_cost = read_units * READ_UNIT
+    per_k = 1000 / items
+    per_million = 1e6 / items
+    return {
+        "design": design,
+        "items": items,
+        "emulator_seconds": round(seconds, 1),
+        "transitions_per_1000_items": round(transitions * per_k, 3),
+        "lambda_invocations_per_1000_items": round(invocations * per_k, 3),
+        "dynamodb_writes_per_1000_items": round(writes * per_k, 1),
+        "dynamodb_reads_per_1000_items": round(scans * per_k, 3),
+        "history_requests_per_1000_items": round(history * per_k, 3),
+        "usd_per_million_items": round(
+            (step_functions + lambda_cost + write_cost + read_cost) * per_million, 4
+        ),
+        "step_functions_usd_per_million": round(step_functions * per_million, 4),
+        "lambda_usd_per_million": round(lambda_cost * per_million, 4),
+        "write_usd_per_million": round(write_cost * per_million, 4),
+        "orchestration_to_write_cost_ratio": round((step_functions + lambda_cost) / write_cost, 5),
+    }
+
+
+COLUMNS = [
+    ("design", "design"),
+    ("items", "items"),
+    ("transitions_per_1000_items", "transitions/1k"),
+    ("lambda_invocations_per_1000_items", "lambda/1k"),
+    ("dynamodb_writes_per_1000_items", "writes/1k"),
+    ("dynamodb_reads_per_1000_items", "scans/1k"),
+    ("usd_per_million_items", "$/M items"),
+    ("step_functions_usd_per_million", "SFN $/M"),
+    ("lambda_usd_per_million", "Lambda $/M"),
+    ("orchestration_to_write_cost_ratio", "orch/write"),
+    ("emulator_seconds", "emulator s"),
+]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    cells = [[str(r[key]) for key, _ in COLUMNS] for r in rows]
+    header = [title for _, title in COLUMNS]
+    widths = [max(len(x) for x in column) for column in zip(header, *cells, strict=False)]
+    lines = [
+        "  ".join(c.rjust(w) for c, w in zip(row, widths, strict=False)) for row in [header, *cells]
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated item counts")
+    parser.add_argument("--large", action="store_true", help="add 100,000 items (engine, per-page)")
+    parser.add_argument("--all", action="store_true", help="run the per-item design at 100,000 too")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.large:
+        sizes.append(100_000)
+    rows = []
+    for items in sizes:
+        for design in ("engine", "per-item", "per-page"):
+            if design == "per-item" and items > 10_000 and not args.all:
+                continue
+            rows.append(measure(design, items))
+            if not args.json:
+                print(f"measured {design} at {items} items", file=sys.stderr)
+    largest = max(r["items"] for r in rows if r["design"] == "engine")
+    engine = next(r for r in rows if r["design"] == "engine" and r["items"] == largest)
+    if args.json:
+        print(json.dumps({**engine, "runs": rows}))
+        return
+    print(table(rows))
+    for design in ("per-item", "per-page"):
+        other = [r for r in rows if r["design"] == design and r["items"] == largest]
+        if other:
+            ratio = other[0]["usd_per_million_items"] / engine["usd_per_million_items"]
+            transitions = other[0]["transitions_per_1000_items"] / max(
+                engine["transitions_per_1000_items"], 1e-9
+            )
+            print(
+                f"at {largest} items: {design} costs {ratio:.2f}x the engine per item, "
+                f"with {transitions:.0f}x its state transitions"
+            )
+
+
+if __name__ == "__main__":
+    main()
