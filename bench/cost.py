@@ -11,7 +11,8 @@ The same Update migration (every item gets a status) runs over the same table wi
 The baselines are rendered here for the comparison only; they are not features.
 
 Counted on the emulator: state transitions (every *StateEntered of parents and Map children),
-Lambda invocations, DynamoDB requests. Priced at published us-east-1 prices. Lambda duration
+Lambda invocations, DynamoDB requests of the table and of the history table (checkpoints count
+as orchestration). Priced at published us-east-1 prices. Lambda duration
 cannot be measured on the emulator (moto serializes DynamoDB requests), so it is modelled from a
 5 ms DynamoDB round trip: items x 5 ms / 8 threads + 5 ms per page + 20 ms per invocation, at the
 worker's memory (1,024 MB, arm64). `--large` adds 100,000 items for the engine and the per-page
@@ -32,13 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load
 from dynamigrate.emulator import (
+    COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
     REGISTRY,
     TRANSITIONS,
     deploy_function,
     emulated_aws,
 )
-from dynamigrate.local_engine import WORKER_FUNCTION, LocalEngine
+from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
 
 TRANSITION = 0.025 / 1000
 WRITE_UNIT = 0.625 / 1e6
@@ -174,6 +176,7 @@ def measure(design: str, items: int) -> dict[str, Any]:
         TRANSITIONS.reset()
         REGISTRY.invocations.clear()
         DYNAMODB_REQUESTS.clear()
+        COUNT_REQUESTS["on"] = True
         started = time.monotonic()
         if design == "engine":
             spec = {
@@ -200,9 +203,9 @@ def measure(design: str, items: int) -> dict[str, Any]:
         seconds = time.monotonic() - started
         transitions = TRANSITIONS.state_transitions
         requests = dict(DYNAMODB_REQUESTS)
-    writes = requests.get("UpdateItem", 0)
-    scans = requests.get("Scan", 0) + requests.get("Query", 0)
-    history = sum(v for k, v in requests.items() if k not in ("UpdateItem", "Scan", "Query"))
+    writes = requests.get(f"UpdateItem:{TABLE}", 0)
+    scans = requests.get(f"Scan:{TABLE}", 0) + requests.get(f"Query:{TABLE}", 0)
+    history = sum(v for k, v in requests.items() if k.endswith(f":{HISTORY_TABLE}"))
     table_bytes = sum(item_bytes(i) for i in range(items))
     read_units = math.ceil(table_bytes / 4096) * 0.5  # one eventually consistent pass
     lambda_seconds = 0.0
@@ -210,6 +213,8 @@ def measure(design: str, items: int) -> dict[str, Any]:
         lambda_seconds = items * LATENCY / THREADS + scans * LATENCY + invocations * INVOKE_OVERHEAD
     step_functions = transitions * TRANSITION
     lambda_cost = invocations * LAMBDA_REQUEST + lambda_seconds * MEMORY_GB * LAMBDA_GB_SECOND
+    # The history table's checkpoints and reads are orchestration too (1 request unit each).
+    history_cost = history * WRITE_UNIT
     write_cost = writes * WRITE_UNIT  # every bench item is under 1 KB: 1 WRU per update
     read_cost = read_units * READ_UNIT
     per_k = 1000 / items
@@ -229,7 +234,10 @@ def measure(design: str, items: int) -> dict[str, Any]:
         "step_functions_usd_per_million": round(step_functions * per_million, 4),
         "lambda_usd_per_million": round(lambda_cost * per_million, 4),
         "write_usd_per_million": round(write_cost * per_million, 4),
-        "orchestration_to_write_cost_ratio": round((step_functions + lambda_cost) / write_cost, 5),
+        "history_usd_per_million": round(history_cost * per_million, 4),
+        "orchestration_to_write_cost_ratio": round(
+            (step_functions + lambda_cost + history_cost) / write_cost, 5
+        ),
     }
 
 
@@ -243,6 +251,7 @@ COLUMNS = [
     ("usd_per_million_items", "$/M items"),
     ("step_functions_usd_per_million", "SFN $/M"),
     ("lambda_usd_per_million", "Lambda $/M"),
+    ("history_usd_per_million", "history $/M"),
     ("orchestration_to_write_cost_ratio", "orch/write"),
     ("emulator_seconds", "emulator s"),
 ]

@@ -168,13 +168,34 @@ _ORIGINAL_DYNAMODB_CALL = DynamoHandler.call_action
 _DYNAMODB_LOCK = threading.RLock()
 
 
-DYNAMODB_REQUESTS: Counter[str] = Counter()  # measurement: requests by action, for bench/
+DYNAMODB_REQUESTS: Counter[str] = Counter()  # measurement: requests by action:table, for bench/
+COUNT_REQUESTS = {"on": False}  # bench/ turns it on; parsing each request costs a little
+INJECTED_LATENCY = {"seconds": 0.0}  # measurement: a network round trip per request, for bench/
+WRITE_TIMES: list[float] | None = None  # measurement: set to [] to record each write's time
+
+
+def _record_write(action: str) -> None:
+    if WRITE_TIMES is not None and action in ("UpdateItem", "PutItem", "DeleteItem"):
+        WRITE_TIMES.append(time.monotonic())
 
 
 def _serialized_dynamodb_call(self: DynamoHandler) -> Any:
-    """Adaptation 3: one DynamoDB request at a time inside moto (and counted by action)."""
+    """Adaptation 3: one DynamoDB request at a time inside moto (and counted by action).
+
+    An injected latency is slept outside the lock, so concurrent requests wait concurrently, as
+    they do on the network.
+    """
+    if INJECTED_LATENCY["seconds"]:
+        time.sleep(INJECTED_LATENCY["seconds"])
     with _DYNAMODB_LOCK:
-        DYNAMODB_REQUESTS[self._get_action()] += 1
+        action = self._get_action()
+        if COUNT_REQUESTS["on"]:
+            try:
+                table = str(json.loads(self.body or "{}").get("TableName", ""))
+            except (ValueError, AttributeError):
+                table = ""
+            DYNAMODB_REQUESTS[f"{action}:{table}"] += 1
+        _record_write(action)
         return _ORIGINAL_DYNAMODB_CALL(self)
 
 

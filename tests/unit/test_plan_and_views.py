@@ -1,0 +1,71 @@
+"""Cost estimates of `plan`, progress bars and history rows (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynamigrate.history_view import as_dict, format_table, rows
+from dynamigrate.plan import estimate
+from dynamigrate.progress import ProgressPrinter, bar
+from runner.history import MigrationRecord
+
+UPDATE = {"Up": {"Update": {"Expression": "SET a = :b"}}}
+
+
+def test_an_estimate_counts_one_write_per_kilobyte_of_each_item():
+    found = estimate(UPDATE, items=1_000_000, size_bytes=1_500 * 1_000_000)
+    assert found.write_units == 2_000_000  # 1.5 KB items: 2 WRU each
+    assert found.read_units == pytest.approx(1_500 * 1_000_000 / 4096 * 0.5, rel=1e-3)
+    assert found.transitions == 3 + 8 * (1 + 2 * 2)  # 8 segments, 2 invocations each
+    writes = 2_000_000 * 0.625 / 1e6
+    assert writes < found.dollars < writes * 1.2
+
+
+def test_a_dry_run_writes_nothing_and_a_query_is_one_segment():
+    query = {**UPDATE, "DryRun": True, "Source": {"Query": {"KeyCondition": "pk = :p"}}}
+    found = estimate(query, items=100, size_bytes=10_000)
+    assert (found.write_units, found.transitions) == (0.0, 6)
+
+
+def test_bars():
+    assert bar(0, 10) == "[..............................]   0%"
+    assert bar(5, 10).startswith("[###############...............]")
+    assert bar(3, 0) == "[" + "?" * 30 + "]"
+
+
+def record(status: str, **attrs):
+    item = {"pk": {"S": "Orders"}, "sk": {"S": "m1"}, "status": {"S": status}, **attrs}
+    return MigrationRecord.from_item(item)
+
+
+def test_history_rows_show_changed_of_scanned_and_times():
+    counters = {"M": {"scanned": {"N": "10"}, "updated": {"N": "4"}, "deleted": {"N": "1"}}}
+    found = record("SUCCEEDED", counters=counters, startedAt={"N": "0"}, lastError={"NULL": True})
+    assert rows([found]) == [["Orders", "m1", "SUCCEEDED", "5/10", "1970-01-01 00:00:00", "-", ""]]
+    assert as_dict(found)["counters"] == {"scanned": 10, "updated": 4, "deleted": 1}
+    assert format_table(["a", "bb"], [["xxx", "y"]]) == "a    bb\nxxx  y"
+
+
+class Stream:
+    def __init__(self, tty):
+        self.text, self.tty = "", tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return self.tty
+
+
+def test_progress_prints_a_line_per_change_off_a_terminal():
+    stream = Stream(tty=False)
+    printer = ProgressPrinter(stream)
+    printer("M", record("RUNNING"), 10)
+    printer("M", record("RUNNING", counters={"M": {"scanned": {"N": "5"}}}), 10)
+    printer("M", record("SUCCEEDED", counters={"M": {"scanned": {"N": "10"}}}), 10)
+    lines = stream.text.splitlines()
+    assert len(lines) == 2  # the first sight and the end; a terminal redraws in place
+    assert lines[-1].endswith("100%       10 scanned        0 changed  SUCCEEDED")
