@@ -166,11 +166,10 @@ def status(connection: Connection, as_json: bool, watch: bool = False, **where: 
             return 0
         for record in running:
             found = counters(record)
-            total = int(record.attributes.get("segments", {}).get("N", "0"))
-            done = int(record.attributes.get("segmentsDone", {}).get("N", "0"))
+            scanned = found.get("scanned", 0)
             print(
-                f"{record.table} {record.migration_id} {record.status} {bar(done, total)} "
-                f"{found.get('scanned', 0)} scanned, "
+                f"{record.table} {record.migration_id} {record.status} "
+                f"{bar(scanned, _item_count(connection, record.table))} {scanned} scanned, "
                 f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
             )
         by_status: dict[str, int] = {}
@@ -181,6 +180,15 @@ def status(connection: Connection, as_json: bool, watch: bool = False, **where: 
         if not watch or not running:
             return 0
         time.sleep(2)
+
+
+def _item_count(connection: Connection, table: str) -> int:
+    """The table's approximate item count (DynamoDB refreshes it about every six hours)."""
+    try:
+        found = connection.client("dynamodb").describe_table(TableName=table)
+    except Exception:  # no access to the table: the bar shows counts only
+        return 0
+    return int(found["Table"].get("ItemCount", 0))
 
 
 def plan_template(

@@ -1,0 +1,48 @@
+"""`dynamigrate status` and `history` on the embedded emulator, with a migration running."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from dynamigrate.cli import main
+from dynamigrate.emulator import emulated_aws
+from dynamigrate.local_engine import create_history_table, set_default_environment
+from runner.history import RUNNING, MigrationLedger
+from tests.functional.conftest import create_table, load
+
+set_default_environment()
+
+
+def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with emulated_aws():
+        client = boto3.client("dynamodb")
+        create_history_table(client)
+        create_table(client, "Orders")
+        load(client, "Orders", [{"pk": {"S": f"o{i}"}} for i in range(40)])
+        ledger = MigrationLedger(client, "dynamigrate-history")
+        ledger.acquire("Orders", "m1", "req-1", "sum", 600)
+        counters = {"scanned": 10, "updated": 7}
+        ledger.update_owned("Orders", "m1", "req-1", {"status": RUNNING, "counters": counters})
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+        assert (
+            "Orders m1 RUNNING [#######.......................]  25% 10 scanned, 7 changed" in out
+        )
+        assert out.rstrip().endswith("1 running; 1 RUNNING")
+        assert main(["status", "--json"]) == 0
+        (running,) = json.loads(capsys.readouterr().out)
+        assert (running["migrationId"], running["counters"]["updated"]) == ("m1", 7)
+        assert main(["history", "--table", "Nope"]) == 0
+        assert capsys.readouterr().out == "no migrations recorded yet\n"
+
+
+def test_history_of_a_missing_table_is_one_line(capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with emulated_aws():
+        assert main(["history", "--history-table", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dynamigrate: error: history table nope: ")
+    assert err.count("\n") == 1
