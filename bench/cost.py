@@ -12,10 +12,12 @@ The baselines are rendered here for the comparison only; they are not features.
 
 Counted on the emulator: state transitions (every *StateEntered of parents and Map children),
 Lambda invocations, DynamoDB requests of the table and of the history table (checkpoints count
-as orchestration). Priced at published us-east-1 prices. Lambda duration
-cannot be measured on the emulator (moto serializes DynamoDB requests), so it is modelled from a
-5 ms DynamoDB round trip: items x 5 ms / 8 threads + 5 ms per page + 20 ms per invocation, at the
-worker's memory (1,024 MB, arm64). `--large` adds 100,000 items for the engine and the per-page
+as orchestration). Priced at published us-east-1 prices. Lambda duration cannot be measured on
+the emulator (moto serializes DynamoDB requests), so it is modelled per item as the larger of
+(a) a 5 ms DynamoDB round trip shared by 8 threads and (b) the client's own CPU time per
+UpdateItem (measured here with botocore's Stubber: signing, serializing, parsing) divided by the
+vCPU share Lambda gives the worker's memory (1,024 MB of 1,769 MB per vCPU, arm64), plus 5 ms per
+page and 20 ms per invocation. `--large` adds 100,000 items for the engine and the per-page
 design (the per-item design runs about 40 items/s on the emulator: `--all` includes it too).
 """
 
@@ -51,6 +53,8 @@ MEMORY_GB = 1.0
 LATENCY = 0.005  # seconds per DynamoDB round trip (modelled)
 THREADS = 8
 INVOKE_OVERHEAD = 0.020
+VCPU_SHARE = 1024 / 1769  # Lambda: one vCPU per 1,769 MB
+CPU_PER_UPDATE = [0.0]  # measured once by main()
 PAGE = 1000
 TABLE = "Bench"
 UPDATE = {
@@ -58,6 +62,24 @@ UPDATE = {
     "ExpressionAttributeNames": {"#s": "status"},
     "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
 }
+
+
+def client_cpu_per_update(calls: int = 2000) -> float:
+    """Seconds of this machine's CPU one boto3 UpdateItem call costs, without any network."""
+    import boto3  # noqa: PLC0415
+    from botocore.stub import Stubber  # noqa: PLC0415
+
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    request = {"TableName": TABLE, "Key": {"pk": {"S": "item-0000001"}}, **UPDATE}
+    with Stubber(client) as stub:
+        for _ in range(calls):
+            stub.add_response("update_item", {}, request)
+        started = time.process_time()
+        for _ in range(calls):
+            client.update_item(**request)
+        return (time.process_time() - started) / calls
 
 
 def item_bytes(i: int) -> int:
@@ -210,7 +232,8 @@ def measure(design: str, items: int) -> dict[str, Any]:
     read_units = math.ceil(table_bytes / 4096) * 0.5  # one eventually consistent pass
     lambda_seconds = 0.0
     if invocations:
-        lambda_seconds = items * LATENCY / THREADS + scans * LATENCY + invocations * INVOKE_OVERHEAD
+        per_item = max(LATENCY / THREADS, CPU_PER_UPDATE[0] / VCPU_SHARE)
+        lambda_seconds = items * per_item + scans * LATENCY + invocations * INVOKE_OVERHEAD
     step_functions = transitions * TRANSITION
     lambda_cost = invocations * LAMBDA_REQUEST + lambda_seconds * MEMORY_GB * LAMBDA_GB_SECOND
     # The history table's checkpoints and reads are orchestration too (1 request unit each).
@@ -274,6 +297,7 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="run the per-item design at 100,000 too")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    CPU_PER_UPDATE[0] = client_cpu_per_update()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.large:
         sizes.append(100_000)
@@ -287,9 +311,14 @@ def main() -> None:
                 print(f"measured {design} at {items} items", file=sys.stderr)
     largest = max(r["items"] for r in rows if r["design"] == "engine")
     engine = next(r for r in rows if r["design"] == "engine" and r["items"] == largest)
+    cpu_ms = CPU_PER_UPDATE[0] * 1000
     if args.json:
-        print(json.dumps({**engine, "runs": rows}))
+        print(json.dumps({**engine, "client_cpu_ms_per_update": round(cpu_ms, 3), "runs": rows}))
         return
+    print(
+        f"client CPU per UpdateItem {cpu_ms:.3f} ms here; modelled Lambda time per item "
+        f"{max(LATENCY / THREADS, CPU_PER_UPDATE[0] / VCPU_SHARE) * 1000:.3f} ms at 1,024 MB"
+    )
     print(table(rows))
     for design in ("per-item", "per-page"):
         other = [r for r in rows if r["design"] == design and r["items"] == largest]
