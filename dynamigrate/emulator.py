@@ -49,8 +49,8 @@ import moto
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import cloudformation_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
@@ -216,7 +216,7 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 def emulated_aws() -> Iterator[None]:
     """moto in-process with state machine execution on and the adaptations installed."""
     install()
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+    with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         try:
             yield
         finally:
