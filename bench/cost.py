@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import load
+from bench.engine import load, status_update
 from dynamigrate.emulator import (
     COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
@@ -201,17 +201,7 @@ def measure(design: str, items: int) -> dict[str, Any]:
         COUNT_REQUESTS["on"] = True
         started = time.monotonic()
         if design == "engine":
-            spec = {
-                "MigrationId": "bench",
-                "TableName": TABLE,
-                "Up": {
-                    "Update": {
-                        "Expression": "SET #s = :p",
-                        "Names": {"#s": "status"},
-                        "Values": {":p": "PENDING"},
-                    }
-                },
-            }
+            spec = status_update("bench", "PENDING")
             result = engine.run(spec, timeout=7200)
             if result.status != "SUCCEEDED":
                 raise SystemExit(f"engine failed: {result.message}")

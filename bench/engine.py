@@ -39,22 +39,32 @@ def load(engine: LocalEngine, table: str, items: int) -> None:
         engine.dynamodb.batch_write_item(RequestItems={table: batch})
 
 
+def status_update(
+    migration_id: str, status: str, segments: int | None = None, **extra: object
+) -> dict[str, object]:
+    """The benchmarks' migration: SET status on every item of the Bench table."""
+    spec: dict[str, object] = {
+        "MigrationId": migration_id,
+        "TableName": "Bench",
+        "Up": {
+            "Update": {
+                "Expression": "SET #s = :p",
+                "Names": {"#s": "status"},
+                "Values": {":p": status},
+            }
+        },
+        **extra,
+    }
+    if segments is not None:
+        spec["Source"] = {"Scan": {"Segments": segments}}
+    return spec
+
+
 def measure(items: int, segments: int) -> dict[str, float]:
     with emulated_aws():
         engine = LocalEngine()
         load(engine, "Bench", items)
-        spec = {
-            "MigrationId": "bench-add-status",
-            "TableName": "Bench",
-            "Source": {"Scan": {"Segments": segments}},
-            "Up": {
-                "Update": {
-                    "Expression": "SET #s = :p",
-                    "Names": {"#s": "status"},
-                    "Values": {":p": "PENDING"},
-                }
-            },
-        }
+        spec = status_update("bench-add-status", "PENDING", segments)
         TRANSITIONS.reset()
         REGISTRY.invocations.clear()
         started = time.monotonic()

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import load
+from bench.engine import load, status_update
 from dynamigrate import emulator
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_engine import LocalEngine
@@ -35,19 +35,7 @@ def measure(target: int, seconds: int, segments: int) -> dict[str, Any]:
     with emulated_aws():
         engine = LocalEngine()
         load(engine, TABLE, items)
-        spec = {
-            "MigrationId": f"pacing-{target}",
-            "TableName": TABLE,
-            "Source": {"Scan": {"Segments": segments}},
-            "MaxWritesPerSecond": target,
-            "Up": {
-                "Update": {
-                    "Expression": "SET #s = :p",
-                    "Names": {"#s": "status"},
-                    "Values": {":p": "PACED"},
-                }
-            },
-        }
+        spec = status_update(f"pacing-{target}", "PACED", segments, MaxWritesPerSecond=target)
         emulator.WRITE_TIMES = []
         try:
             result = engine.run(spec, timeout=7200)

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.engine import load
+from bench.engine import load, status_update
 from dynamigrate.emulator import INJECTED_LATENCY, emulated_aws
 from dynamigrate.local_engine import LocalEngine
 
@@ -52,18 +52,7 @@ def naive(engine: LocalEngine) -> int:
 
 
 def engine_run(engine: LocalEngine, segments: int) -> int:
-    spec = {
-        "MigrationId": "throughput",
-        "TableName": TABLE,
-        "Source": {"Scan": {"Segments": segments}},
-        "Up": {
-            "Update": {
-                "Expression": "SET #s = :p",
-                "Names": {"#s": "status"},
-                "Values": {":p": "ENGINE"},
-            }
-        },
-    }
+    spec = status_update("throughput", "ENGINE", segments)
     result = engine.run(spec, timeout=7200)
     if result.status != "SUCCEEDED":
         raise SystemExit(f"engine failed: {result.message}")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.aws import AwsError, Connection, call, history_table
+from dynamigrate.aws import DEFAULT_HISTORY_TABLE, AwsError, Connection, call, history_table
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import TemplateError, load_template
@@ -354,7 +354,7 @@ def _follow(connection: Connection, thread: threading.Thread) -> None:
     from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
 
     printer = ProgressPrinter(sys.stderr)
-    ledger = MigrationLedger(connection.client("dynamodb"), "dynamigrate-history")
+    ledger = MigrationLedger(connection.client("dynamodb"), DEFAULT_HISTORY_TABLE)
     started: set[str] = set()
     while thread.is_alive():
         thread.join(1.0)

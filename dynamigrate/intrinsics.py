@@ -7,6 +7,7 @@ functions. Anything else is reported with the path where it appears.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,3 +174,12 @@ def parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dic
     if unknown:
         raise IntrinsicError(f"--param {sorted(unknown)[0]}: the template has no such parameter")
     return values
+
+
+def state_machine_definition(properties: dict[str, Any], values: dict[str, Any]) -> str:
+    """A state machine's `Definition` as CloudFormation renders it: each name listed in
+    `DefinitionSubstitutions` replaced, as `${name}`, by its value in `values`."""
+    text = json.dumps(properties["Definition"])
+    for name in properties.get("DefinitionSubstitutions", {}):
+        text = text.replace("${" + name + "}", str(values[name]))
+    return text

@@ -3,12 +3,12 @@ controller definition (read from template.yaml and substituted as CloudFormation
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from dynamigrate.emulator import deploy_function
+from dynamigrate.intrinsics import state_machine_definition
 from dynamigrate.local_engine import HISTORY_TABLE, LocalEngine
 from dynamigrate.templates import load_template
 from runner.handlers import controller as controller_handler
@@ -24,10 +24,7 @@ def controller_definition(
 ) -> str:
     """The controller's Amazon States Language, with its DefinitionSubstitutions applied."""
     resource = load_template(template)["Resources"]["Controller"]["Properties"]
-    text = json.dumps(resource["Definition"])
-    for name in resource["DefinitionSubstitutions"]:
-        text = text.replace("${" + name + "}", substitutions[name])
-    return text
+    return state_machine_definition(resource, substitutions)
 
 
 class LocalApp(LocalEngine):

@@ -31,6 +31,7 @@ from dynamigrate.intrinsics import (
     evaluate_conditions,
     parameter_values,
     resolve,
+    state_machine_definition,
 )
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
@@ -156,36 +157,36 @@ class LocalDeployer:
     # ---- resources CloudFormation would create before the migrations -------------------------
 
     def create_tables(self, template: dict[str, Any], scope: Scope) -> dict[str, str]:
+        """The template's tables; one an earlier deploy created is kept as it is."""
         tables = {}
+        pages = self.dynamodb.get_paginator("list_tables").paginate()
+        existing = {name for page in pages for name in page["TableNames"]}
         for logical_id in _resources(template, scope, TABLE_TYPE):
             props = resolve(
                 template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
             )
             name = str(props.get("TableName") or f"{self.stack_name}-{logical_id}")
-            if name in self.dynamodb.list_tables()["TableNames"]:  # created by an earlier deploy
+            if name in existing:
                 arn = self.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-                scope.refs[logical_id] = name
-                scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
-                tables[logical_id] = name
-                continue
-            kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
-            kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
-            if kwargs["BillingMode"] == "PROVISIONED":
-                kwargs.setdefault(
-                    "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-                )
-            try:
-                arn = self.dynamodb.create_table(TableName=name, **kwargs)["TableDescription"][
-                    "TableArn"
-                ]
-            except Exception as exc:
-                raise DeployError(
-                    f"Resource [{logical_id}]: cannot create the table: {exc}"
-                ) from exc
+            else:
+                arn = self._create_table(logical_id, name, props)
             scope.refs[logical_id] = name
             scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
             tables[logical_id] = name
         return tables
+
+    def _create_table(self, logical_id: str, name: str, props: dict[str, Any]) -> str:
+        kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
+        kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
+        if kwargs["BillingMode"] == "PROVISIONED":
+            kwargs.setdefault(
+                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+            )
+        try:
+            created = self.dynamodb.create_table(TableName=name, **kwargs)
+        except Exception as exc:
+            raise DeployError(f"Resource [{logical_id}]: cannot create the table: {exc}") from exc
+        return str(created["TableDescription"]["TableArn"])
 
     def create_functions(self, template: dict[str, Any], scope: Scope, base: Path) -> None:
         globals_ = (template.get("Globals") or {}).get("Function") or {}
@@ -247,10 +248,7 @@ class LocalDeployer:
                 AssumeRolePolicyDocument=json.dumps(trust),
             )["Role"]["Arn"]
         machine = nested["Resources"]["StateMachine"]["Properties"]
-        text = json.dumps(machine["Definition"])
-        values = {**params, "DataRoleArn": role_arn}
-        for name in machine["DefinitionSubstitutions"]:
-            text = text.replace("${" + name + "}", str(values[name]))
+        text = state_machine_definition(machine, {**params, "DataRoleArn": role_arn})
         name = f"{self.stack_name}-{logical_id}-{digest}"[:80]
         try:
             arn = self.app.sfn.create_state_machine(

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from dynamigrate.aws import AwsError, call
+from dynamigrate.aws import call
 from macro.contract import validate
 from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
@@ -139,6 +139,3 @@ def plan(
             )
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned
-
-
-__all__ = ["AwsError", "PlanError", "PlannedMigration", "estimate", "plan"]

@@ -358,8 +358,8 @@ def _to_answer(
     data: dict[str, Any],
     then: str = "done",
 ) -> dict[str, Any]:
-    if state["answered"]:  # CloudFormation has its answer (OnTimeout: Continue): just finish
-        return {**state, "phase": then if then == "wait" else "done"}
+    if state["answered"]:  # CloudFormation has its answer (OnTimeout: Continue): go on
+        return {**state, "phase": then}
     answer = {"status": status, "reason": reason, "data": data, "then": then}
     return {**state, "phase": "answer", "answer": answer}
 

@@ -11,6 +11,7 @@ Every write is conditional; AWS errors are translated here and chained.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,25 +175,30 @@ class History:
                 return
             raise _translate(exc, "recording an error") from exc
 
+    def _items(self, what: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated Query (with a key condition) or Scan, strongly consistent."""
+        call = self.client.query if "KeyConditionExpression" in request else self.client.scan
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True, **request}
+        while True:
+            try:
+                resp = call(**kwargs)
+            except ClientError as exc:
+                raise _translate(exc, what) from exc
+            yield from resp.get("Items", [])
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def run_totals(self, run: RunRef) -> RunTotals:
         """Sum the counters of every segment of a run (strongly consistent)."""
         totals = RunTotals()
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": run.pk}},
-            "ConsistentRead": True,
-        }
-        try:
-            while True:
-                resp = self.client.query(**kwargs)
-                for item in resp.get("Items", []):
-                    _add_segment(totals, item)
-                if "LastEvaluatedKey" not in resp:
-                    return totals
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _translate(exc, "summing run progress") from exc
+        for item in self._items(
+            "summing run progress",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": run.pk}},
+        ):
+            _add_segment(totals, item)
+        return totals
 
 
 def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:
@@ -268,54 +274,35 @@ class MigrationLedger(History):
 
     def running_before(self, table: str, migration_id: str) -> list[MigrationRecord]:
         """Earlier migrations of `table` (by MigrationId) still RUNNING; dry runs do not count."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :table AND sk < :mid",
-            "FilterExpression": "#status = :running",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
+        items = self._items(
+            "listing running migrations",
+            KeyConditionExpression="pk = :table AND sk < :mid",
+            FilterExpression="#status = :running",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
                 ":table": {"S": table},
                 ":mid": {"S": migration_id},
                 ":running": {"S": RUNNING},
             },
-            "ConsistentRead": True,
-        }
-        found: list[MigrationRecord] = []
-        try:
-            while True:
-                resp = self.client.query(**kwargs)
-                found.extend(
-                    MigrationRecord.from_item(item)
-                    for item in resp.get("Items", [])
-                    if not item["sk"]["S"].endswith("#dry-run")
-                )
-                if "LastEvaluatedKey" not in resp:
-                    return found
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _translate(exc, "listing running migrations") from exc
+        )
+        return [
+            MigrationRecord.from_item(item)
+            for item in items
+            if not item["sk"]["S"].endswith("#dry-run")
+        ]
 
     def records(self, table: str | None = None) -> list[MigrationRecord]:
         """Every migration record (of one table, or all), skipping run progress items."""
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True}
+        request: dict[str, Any] = {}
         if table is not None:
-            kwargs["KeyConditionExpression"] = "pk = :table"
-            kwargs["ExpressionAttributeValues"] = {":table": {"S": table}}
-        call = self.client.query if table is not None else self.client.scan
-        found: list[MigrationRecord] = []
-        try:
-            while True:
-                resp = call(**kwargs)
-                found.extend(
-                    MigrationRecord.from_item(item)
-                    for item in resp.get("Items", [])
-                    if not item["pk"]["S"].startswith("run#")
-                )
-                if "LastEvaluatedKey" not in resp:
-                    return sorted(found, key=lambda r: (r.table, r.migration_id))
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _translate(exc, "listing migration records") from exc
+            request["KeyConditionExpression"] = "pk = :table"
+            request["ExpressionAttributeValues"] = {":table": {"S": table}}
+        found = [
+            MigrationRecord.from_item(item)
+            for item in self._items("listing migration records", **request)
+            if not item["pk"]["S"].startswith("run#")
+        ]
+        return sorted(found, key=lambda r: (r.table, r.migration_id))
 
     def acquire(
         self,
