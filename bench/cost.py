@@ -3,7 +3,9 @@
     .venv/bin/python bench/cost.py [--sizes 1000,10000] [--large] [--json]
 
 The same Update migration (every item gets a status) runs over the same table with:
-- engine:   this project's state machine (Distributed Map over scan segments, page worker);
+- engine:   this project's state machine (Distributed Map over scan segments, page worker), with
+            `Segments` unset, so its Plan step sizes the run from the table (1 segment up to
+            250,000 items);
 - per-item: a Distributed Map child with one `dynamodb:updateItem` task per item, over scan
             pages of 1,000 (the pattern of AWS's bulk-update samples);
 - per-page: one transform Lambda call per scan page of 1,000 items (the seed project's design),
@@ -15,7 +17,8 @@ Lambda invocations, DynamoDB requests of the table and of the history table (che
 as orchestration). Priced at published us-east-1 prices. Lambda duration cannot be measured on
 the emulator (moto serializes DynamoDB requests), so it is modelled per item as the larger of
 (a) a 5 ms DynamoDB round trip shared by 8 threads and (b) the client's own CPU time per
-UpdateItem (measured here with botocore's Stubber: signing, serializing, parsing) divided by the
+UpdateItem (measured here with the worker's botocore config over HTTP to a null endpoint in
+another process: serializing, signing, HTTP, parsing; no TLS) divided by the
 vCPU share Lambda gives the worker's memory (1,024 MB of 1,769 MB per vCPU, arm64), plus 5 ms per
 page and 20 ms per invocation. `--large` adds 100,000 items for the engine and the per-page
 design (the per-item design runs about 40 items/s on the emulator: `--all` includes it too).
@@ -26,10 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -64,22 +71,49 @@ UPDATE = {
 }
 
 
-def client_cpu_per_update(calls: int = 2000) -> float:
-    """Seconds of this machine's CPU one boto3 UpdateItem call costs, without any network."""
-    import boto3  # noqa: PLC0415
-    from botocore.stub import Stubber  # noqa: PLC0415
+def client_cpu_per_update(validate: bool = False, calls: int = 2000) -> float:
+    """CPU seconds one UpdateItem costs the worker's boto3 client on this machine.
 
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    The worker's own botocore Config (`validate` turns botocore's parameter validation back on),
+    over HTTP with a kept-alive connection to bench/null_endpoint.py in another process: only the
+    client's work is counted (serializing, signing, HTTP, parsing), not TLS (a lower bound).
+    """
+    import boto3  # noqa: PLC0415
+
+    from runner.handlers.worker import CLIENT_CONFIG  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.null_endpoint", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    request = {"TableName": TABLE, "Key": {"pk": {"S": "item-0000001"}}, **UPDATE}
-    with Stubber(client) as stub:
-        for _ in range(calls):
-            stub.add_response("update_item", {}, request)
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # "ready"
+        config = CLIENT_CONFIG.merge(Config(parameter_validation=validate))
+        client = boto3.client(
+            "dynamodb",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=config,
+        )
+        request = {"TableName": TABLE, "Key": {"pk": {"S": "item-0000001"}}, **UPDATE}
+        for _ in range(100):
+            client.update_item(**request)
         started = time.process_time()
         for _ in range(calls):
             client.update_item(**request)
         return (time.process_time() - started) / calls
+    finally:
+        server.kill()
+        server.wait()
 
 
 def item_bytes(i: int) -> int:
@@ -288,6 +322,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     CPU_PER_UPDATE[0] = client_cpu_per_update()
+    validated_ms = client_cpu_per_update(validate=True) * 1000
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.large:
         sizes.append(100_000)
@@ -303,10 +338,15 @@ def main() -> None:
     engine = next(r for r in rows if r["design"] == "engine" and r["items"] == largest)
     cpu_ms = CPU_PER_UPDATE[0] * 1000
     if args.json:
-        print(json.dumps({**engine, "client_cpu_ms_per_update": round(cpu_ms, 3), "runs": rows}))
+        cpu = {
+            "client_cpu_ms_per_update": round(cpu_ms, 3),
+            "client_cpu_ms_per_update_validated": round(validated_ms, 3),
+        }
+        print(json.dumps({**engine, **cpu, "runs": rows}))
         return
     print(
-        f"client CPU per UpdateItem {cpu_ms:.3f} ms here; modelled Lambda time per item "
+        f"client CPU per UpdateItem {cpu_ms:.3f} ms here ({validated_ms:.3f} ms with botocore's "
+        f"parameter validation); modelled Lambda time per item "
         f"{max(LATENCY / THREADS, CPU_PER_UPDATE[0] / VCPU_SHARE) * 1000:.3f} ms at 1,024 MB"
     )
     print(table(rows))

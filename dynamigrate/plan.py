@@ -18,6 +18,7 @@ from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
 from macro.state_machine import segments_of
 from runner.history import FAILED, RUNNING, SUCCEEDED, MigrationLedger
+from runner.planning import auto_segments
 
 # us-east-1, on demand (November 2026)
 WRITE_PER_MILLION = 0.625
@@ -61,7 +62,7 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
     read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
     # Every item written once at most (Update, Function and Delete are billed on the item size).
     write_units = 0.0 if props.get("DryRun") else float(items * average_kb)
-    segments = segments_of(props)
+    segments = segments_of(props) or auto_segments(items, size_bytes)
     per_segment = items / segments if segments else items
     invocations = max(1, math.ceil(per_segment / ITEMS_PER_WORKER_SECOND / 600))
     transitions = 3 + segments * (1 + 2 * invocations)

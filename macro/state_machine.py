@@ -7,13 +7,11 @@ text is parsed back, so the result is a `Definition` object that cfn-lint's E360
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from typing import Any
 
 import jinja2
 
-DEFAULT_SEGMENTS = 8
 MAX_SEGMENTS = 1000  # States.ArrayRange yields at most 1,000 items
 DEFAULT_BUDGET_SECONDS = 600
 DEFAULT_CONCURRENCY = 8
@@ -30,21 +28,16 @@ def template_environment() -> jinja2.Environment:
     )
 
 
-def segments_of(spec: dict[str, Any]) -> int:
-    """How many parallel units the migration has: Scan segments, or 1 for a Query."""
+def segments_of(spec: dict[str, Any]) -> int | None:
+    """Parallel units fixed by the template: Scan `Segments`, 1 for a Query, None when unset.
+
+    None means the worker's Plan step chooses the count from the table's size at run time.
+    """
     source = spec.get("Source") or {}
     if "Query" in source:
         return 1
-    return int((source.get("Scan") or {}).get("Segments", DEFAULT_SEGMENTS))
-
-
-def writes_share(spec: dict[str, Any]) -> float | None:
-    """Each running segment's share of MaxWritesPerSecond (all running ones stay at or under it)."""
-    limit = spec.get("MaxWritesPerSecond")
-    if not limit:
-        return None
-    running = min(segments_of(spec), int(spec.get("MaxConcurrency") or MAX_SEGMENTS))
-    return math.floor(float(limit) / running * 1000) / 1000
+    segments = (source.get("Scan") or {}).get("Segments")
+    return None if segments is None else int(segments)
 
 
 def render_state_machine(
@@ -58,7 +51,7 @@ def render_state_machine(
 ) -> dict[str, Any]:
     """The state machine `Definition` of one migration, as a dict."""
     segments = segments_of(spec)
-    if not 1 <= segments <= MAX_SEGMENTS:
+    if segments is not None and not 1 <= segments <= MAX_SEGMENTS:
         raise ValueError(f"Segments must be between 1 and {MAX_SEGMENTS}, got {segments}")
     text = (
         template_environment()
@@ -66,10 +59,9 @@ def render_state_machine(
         .render(
             spec=spec,
             migration_id=spec["MigrationId"],
-            query=segments == 1 and "Query" in (spec.get("Source") or {}),
+            query="Query" in (spec.get("Source") or {}),
             total_segments=segments,
-            max_concurrency=min(segments, int(spec.get("MaxConcurrency") or segments)),
-            writes_per_second=writes_share(spec),
+            max_concurrency=_max_concurrency(segments, spec.get("MaxConcurrency")),
             worker_function=worker_function,
             history_table=history_table,
             data_role_arn=data_role_arn,
@@ -79,3 +71,10 @@ def render_state_machine(
     )
     definition: dict[str, Any] = json.loads(text)
     return definition
+
+
+def _max_concurrency(segments: int | None, limit: Any) -> int | None:
+    """The Map's MaxConcurrency: the template's limit, at most the fixed segment count."""
+    if segments is None:
+        return int(limit) if limit else None
+    return min(segments, int(limit or segments))

@@ -3,9 +3,11 @@
 Key schema: `pk` (S) and `sk` (S).
 - a migration's record: pk `<table>`, sk `<migration id>` (status, checksum, lock, outcome);
 - a run's segment progress: pk `run#<table>#<migration>#<direction>[-dry]#<run id>`,
-  sk `segment#<000007>`; one item per segment so parallel segments never contend on one item.
+  sk `segment#<000007>`; one item per segment so parallel segments never contend on one item;
+- a run's plan: the same pk, sk `plan` (the segment count its first Plan step chose).
 
-Every write is conditional; AWS errors are translated here and chained.
+Every write is conditional (a run's plan: first writer wins); AWS errors are translated here
+and chained.
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ class RunRef:
         return f"run#{self.table}#{self.migration_id}#{mode}#{self.run_id}"
 
 
+SEGMENT_PREFIX = "segment#"
+PLAN_SK = "plan"
+
+
 def segment_sk(segment: int) -> str:
-    return f"segment#{segment:06d}"
+    return f"{SEGMENT_PREFIX}{segment:06d}"
 
 
 @dataclass
@@ -96,6 +102,25 @@ class History:
             pages=int(item.get("pages", {}).get("N", "0")),
             samples=len(item.get("samples", {}).get("L", [])),
         )
+
+    def fix_segments(self, run: RunRef, proposed: int) -> int:
+        """The run's segment count: `proposed` if this is its first plan, else the one recorded."""
+        try:
+            resp = self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": run.pk}, "sk": {"S": PLAN_SK}},
+                UpdateExpression="SET #n = if_not_exists(#n, :n), "
+                "plannedAt = if_not_exists(plannedAt, :now)",
+                ExpressionAttributeNames={"#n": "totalSegments"},
+                ExpressionAttributeValues={
+                    ":n": {"N": str(proposed)},
+                    ":now": {"N": str(int(time.time()))},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            raise _translate(exc, "recording the run's plan") from exc
+        return int(resp["Attributes"]["totalSegments"]["N"])
 
     def commit_page(
         self,
@@ -194,8 +219,8 @@ class History:
         totals = RunTotals()
         for item in self._items(
             "summing run progress",
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": run.pk}},
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :segment)",
+            ExpressionAttributeValues={":pk": {"S": run.pk}, ":segment": {"S": SEGMENT_PREFIX}},
         ):
             _add_segment(totals, item)
         return totals

@@ -10,8 +10,9 @@ from collections.abc import Callable
 class TokenBucket:
     """`rate` tokens per second, at most `burst` saved up; `take()` blocks until one is free.
 
-    The burst is a tenth of a second's worth, so no one-second window can exceed the rate by more
-    than 10%. A rate of None means unpaced.
+    The burst is a twentieth of a second's worth; with the writes in flight bounded the same way
+    (runner.planning.paced_concurrency), no one-second window exceeds the rate by more than 10%.
+    A rate of None means unpaced.
     """
 
     def __init__(
@@ -21,7 +22,7 @@ class TokenBucket:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = rate
-        self.burst = max(1.0, rate / 10) if rate else 0.0
+        self.burst = max(1.0, rate / 20) if rate else 0.0
         self._clock = clock
         self._sleep = sleep
         self._tokens = 0.0

@@ -17,6 +17,7 @@ from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
 from runner.operations import Invoke, PageApplier
 from runner.pacing import TokenBucket
+from runner.planning import auto_segments, paced_concurrency, writes_share
 from runner.source import pages, read_request
 from runner.spec import Direction, MigrationSpec, parse_spec
 
@@ -42,15 +43,18 @@ class WorkRequest:
         spec = parse_spec(event["spec"])
         direction: Direction = "down" if event.get("direction") == "down" else "up"
         dry_run = bool(event.get("dryRun", False))
-        rate = event.get("writesPerSecond")
+        total_segments = int(event.get("totalSegments", 1))
+        raw = event["spec"]
         return cls(
             spec=spec,
             direction=direction,
             run=RunRef(spec.table_name, spec.migration_id, direction, str(event["runId"]), dry_run),
             segment=int(event.get("segment", 0)),
-            total_segments=int(event.get("totalSegments", 1)),
+            total_segments=total_segments,
             dry_run=dry_run,
-            writes_per_second=float(rate) if rate else None,
+            writes_per_second=writes_share(
+                raw.get("MaxWritesPerSecond"), total_segments, raw.get("MaxConcurrency")
+            ),
             budget_seconds=float(event.get("budgetSeconds", 600)),
             concurrency=int(event.get("concurrency", 8)),
         )
@@ -60,6 +64,15 @@ def key_names(client: Any, table: str) -> list[str]:
     """The key attribute names of a table, partition key first."""
     schema = client.describe_table(TableName=table)["Table"]["KeySchema"]
     return [k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH")]
+
+
+def plan_run(req: WorkRequest, client: Any, history: History) -> dict[str, Any]:
+    """The run's segments: chosen from the table's size by its first Plan, kept by every resume."""
+    table = client.describe_table(TableName=req.spec.table_name)["Table"]
+    proposed = auto_segments(int(table.get("ItemCount", 0)), int(table.get("TableSizeBytes", 0)))
+    total = history.fix_segments(req.run, proposed)
+    logger.info("run %s: %s segments (proposed %s)", req.run.run_id, total, proposed)
+    return {"segments": list(range(total)), "totalSegments": total}
 
 
 def run_segment(
@@ -102,7 +115,7 @@ def _process(
         target_key_names=key_names(client, spec.target) if spec.target else None,
         bucket=TokenBucket(req.writes_per_second),
         dry_run=req.dry_run,
-        concurrency=req.concurrency,
+        concurrency=paced_concurrency(req.concurrency, req.writes_per_second),
     )
     extra_filter: str | None = None
     extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})

@@ -3,7 +3,7 @@ import json
 import cfnlint.api
 import pytest
 
-from macro.state_machine import render_state_machine, writes_share
+from macro.state_machine import render_state_machine
 
 UPDATE = {"Update": {"Expression": "SET #s = :p", "Names": {"#s": "status"}, "Values": {":p": "P"}}}
 
@@ -65,7 +65,10 @@ def test_rendered_definitions_pass_cfn_lint(source):
 
 def test_scan_fans_out_over_a_distributed_map_of_segments():
     d = render(spec(Source={"Scan": {"Segments": 16}}, MaxConcurrency=4))
-    assert d["States"]["Plan"]["Parameters"]["segments.$"] == "States.ArrayRange(0, 15, 1)"
+    plan = d["States"]["Plan"]
+    assert plan["Type"] == "Pass"
+    assert plan["Parameters"] == {"segments.$": "States.ArrayRange(0, 15, 1)", "totalSegments": 16}
+    assert plan["ResultPath"] == "$.plan"
     seg = d["States"]["Segments"]
     assert seg["ItemProcessor"]["ProcessorConfig"] == {
         "Mode": "DISTRIBUTED",
@@ -73,14 +76,34 @@ def test_scan_fans_out_over_a_distributed_map_of_segments():
     }
     assert seg["MaxConcurrency"] == 4
     assert seg["ResultPath"] is None  # no per-item payload ever accumulates
+    assert seg["ItemsPath"] == "$.plan.segments"
+    assert seg["ItemSelector"]["plan"] == {"totalSegments.$": "$.plan.totalSegments"}
     work = seg["ItemProcessor"]["States"]["Work"]["Parameters"]["Payload"]
-    assert work["totalSegments"] == 16
+    assert work["totalSegments.$"] == "$.plan.totalSegments"
     assert work["spec"]["Up"] == UPDATE
+    assert "writesPerSecond" not in work  # each worker derives its share from the spec
+
+
+def test_without_segments_a_plan_task_chooses_them_at_run_time():
+    d = render(spec(MaxConcurrency=4))
+    plan = d["States"]["Plan"]
+    assert plan["Type"] == "Task"
+    assert plan["Parameters"]["Payload"]["action"] == "plan"
+    assert plan["ResultSelector"] == {
+        "segments.$": "$.Payload.segments",
+        "totalSegments.$": "$.Payload.totalSegments",
+    }
+    assert plan["ResultPath"] == "$.plan"
+    assert d["States"]["Segments"]["MaxConcurrency"] == 4
+    assert "MaxConcurrency" not in render(spec())["States"]["Segments"]  # unlimited
+    summarize = d["States"]["Summarize"]["Parameters"]["Payload"]
+    assert summarize["totalSegments.$"] == "$.plan.totalSegments"
 
 
 def test_query_runs_one_loop_without_a_map():
     d = render(spec(Source={"Query": {"KeyCondition": "pk = :p", "Values": {":p": "1"}}}))
     assert list(d["States"]) == ["Plan", "QueryWork", "QueryMore", "Summarize"]
+    assert d["States"]["Plan"]["Parameters"] == {"totalSegments": 1}
     assert d["States"]["QueryWork"]["Parameters"]["Payload"]["segment"] == 0
 
 
@@ -88,17 +111,6 @@ def test_segments_are_bounded_by_array_range():
     with pytest.raises(ValueError, match="between 1 and 1000"):
         render(spec(Source={"Scan": {"Segments": 1001}}))
     assert render(spec(Source={"Scan": {"Segments": 1000}}))["States"]["Segments"]
-
-
-def test_write_rate_is_shared_among_running_segments():
-    assert writes_share(spec(MaxWritesPerSecond=100, Source={"Scan": {"Segments": 8}})) == 12.5
-    assert (
-        writes_share(
-            spec(MaxWritesPerSecond=100, MaxConcurrency=4, Source={"Scan": {"Segments": 16}})
-        )
-        == 25
-    )
-    assert writes_share(spec()) is None
 
 
 @pytest.mark.parametrize(

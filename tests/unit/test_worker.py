@@ -161,3 +161,16 @@ def test_summarize_fails_while_a_segment_is_unfinished():
         summarize(History(client, "History"), run_ref, total_segments=2)
     run(client, request(segment=1), Clock(1.0))
     assert summarize(History(client, "History"), run_ref, 2)["counters"]["scanned"] == 20
+
+
+@pytest.mark.parametrize(
+    ("knobs", "total", "share"),
+    [
+        ({}, 4, None),
+        ({"MaxWritesPerSecond": 100}, 4, 25),
+        ({"MaxWritesPerSecond": 100, "MaxConcurrency": 2}, 8, 50),
+    ],
+)
+def test_each_worker_takes_its_share_of_the_write_limit(knobs, total, share):
+    event = {"spec": {**SPEC, **knobs}, "runId": "r1", "segment": 0, "totalSegments": total}
+    assert WorkRequest.from_event(event).writes_per_second == share
