@@ -1,10 +1,11 @@
 """Engine figures on the embedded emulator: items/s and state transitions per 1,000 items.
 
-    .venv/bin/python bench/engine.py [--items 10000] [--segments 8] [--json]
+    .venv/bin/python bench/engine.py [--items 10000] [--segments N] [--json]
 
 Runs one Update migration (every item gets a status) with this project's state machine and
 counts, through the emulator, every state transition of the parent and of the Distributed Map
-children, and every Lambda invocation.
+children, and every Lambda invocation. Without `--segments` the run sizes itself from the table
+(its Plan step), as a migration without `Segments` does.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def status_update(
     return spec
 
 
-def measure(items: int, segments: int) -> dict[str, float]:
+def measure(items: int, segments: int | None) -> dict[str, float]:
     with emulated_aws():
         engine = LocalEngine()
         load(engine, "Bench", items)
@@ -79,7 +80,7 @@ def measure(items: int, segments: int) -> dict[str, float]:
     writes = items * WRITE_REQUEST_UNIT
     return {
         "items": items,
-        "segments": segments,
+        "segments": int((result.output or {}).get("segments", 0)),
         "seconds": round(seconds, 2),
         "items_per_second": round(items / seconds, 1),
         "state_transitions": transitions,
@@ -93,7 +94,7 @@ def measure(items: int, segments: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--segments", type=int, default=8)
+    parser.add_argument("--segments", type=int, help="default: sized from the table")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = measure(args.items, args.segments)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
 from runner.operations import Invoke, PageApplier
@@ -68,7 +70,14 @@ def key_names(client: Any, table: str) -> list[str]:
 
 def plan_run(req: WorkRequest, client: Any, history: History) -> dict[str, Any]:
     """The run's segments: chosen from the table's size by its first Plan, kept by every resume."""
-    table = client.describe_table(TableName=req.spec.table_name)["Table"]
+    try:
+        table = client.describe_table(TableName=req.spec.table_name)["Table"]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        raise MigrationError(
+            f"Migration {req.spec.migration_id}: cannot size the run from table "
+            f"{req.spec.table_name} ({code}): {exc}"
+        ) from exc
     proposed = auto_segments(int(table.get("ItemCount", 0)), int(table.get("TableSizeBytes", 0)))
     total = history.fix_segments(req.run, proposed)
     logger.info("run %s: %s segments (proposed %s)", req.run.run_id, total, proposed)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef
-from runner.worker import WorkRequest, run_segment, summarize
+from runner.worker import WorkRequest, plan_run, run_segment, summarize
 
 SPEC = {
     "MigrationId": "m1",
@@ -174,3 +175,37 @@ def test_summarize_fails_while_a_segment_is_unfinished():
 def test_each_worker_takes_its_share_of_the_write_limit(knobs, total, share):
     event = {"spec": {**SPEC, **knobs}, "runId": "r1", "segment": 0, "totalSegments": total}
     assert WorkRequest.from_event(event).writes_per_second == share
+
+
+class PlanHistory:
+    """fix_segments as the history table does it: the first proposal wins."""
+
+    def __init__(self) -> None:
+        self.fixed: int | None = None
+
+    def fix_segments(self, run: RunRef, proposed: int) -> int:
+        self.fixed = proposed if self.fixed is None else self.fixed
+        return self.fixed
+
+
+class SizedTable:
+    def __init__(self, items: int = 0, error: str | None = None) -> None:
+        self.items, self.error = items, error
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "DescribeTable")
+        return {"Table": {"ItemCount": self.items, "TableSizeBytes": self.items * 100}}
+
+
+def test_a_plan_sizes_the_run_once_and_keeps_it():
+    history = PlanHistory()
+    first = plan_run(request(), SizedTable(600_000), history)  # type: ignore[arg-type]
+    assert first == {"segments": [0, 1, 2], "totalSegments": 3}
+    again = plan_run(request(), SizedTable(10), history)  # type: ignore[arg-type]
+    assert again == first
+
+
+def test_a_plan_names_the_table_it_cannot_describe():
+    with pytest.raises(MigrationError, match="m1: cannot size the run from table Orders"):
+        plan_run(request(), SizedTable(error="ResourceNotFoundException"), PlanHistory())  # type: ignore[arg-type]
