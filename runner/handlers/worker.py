@@ -23,15 +23,7 @@ logger = logging.getLogger()
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 
-# The worker's requests are built from a validated spec, and DynamoDB validates each one again:
-# skipping botocore's client-side validation saves about a fifth of botocore's own CPU time per
-# write (bench/cost.py prints the client's CPU per UpdateItem with and without it); that CPU time
-# is most of the worker's bill.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    max_pool_connections=32,
-    parameter_validation=False,
-)
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
 _ROLE_SESSION_SECONDS = 3600
 
 
