@@ -63,7 +63,7 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
     # Every item written once at most (Update, Function and Delete are billed on the item size).
     write_units = 0.0 if props.get("DryRun") else float(items * average_kb)
     segments = segments_of(props) or auto_segments(items, size_bytes)
-    per_segment = items / segments if segments else items
+    per_segment = items / segments
     invocations = max(1, math.ceil(per_segment / ITEMS_PER_WORKER_SECOND / 600))
     transitions = 3 + segments * (1 + 2 * invocations)
     seconds = items / ITEMS_PER_WORKER_SECOND

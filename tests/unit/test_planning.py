@@ -1,8 +1,10 @@
 import pytest
 
+from macro import state_machine
 from runner.planning import (
     BYTES_PER_SEGMENT,
     ITEMS_PER_SEGMENT,
+    MAX_SEGMENTS,
     auto_segments,
     paced_concurrency,
     writes_share,
@@ -24,6 +26,11 @@ from runner.planning import (
 )
 def test_segments_follow_the_tables_size(items, size, expected):
     assert auto_segments(items, size) == expected
+
+
+def test_runner_and_macro_agree_on_the_most_segments():
+    # Each Lambda is packaged without the other's code, so the limit is written twice.
+    assert MAX_SEGMENTS == state_machine.MAX_SEGMENTS
 
 
 def test_write_rate_is_shared_among_running_segments():
