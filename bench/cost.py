@@ -5,7 +5,7 @@
 The same Update migration (every item gets a status) runs over the same table with:
 - engine:   this project's state machine (Distributed Map over scan segments, page worker), with
             `Segments` unset, so its Plan step sizes the run from the table (1 segment up to
-            250,000 items);
+            50,000 items);
 - per-item: a Distributed Map child with one `dynamodb:updateItem` task per item, over scan
             pages of 1,000 (the pattern of AWS's bulk-update samples);
 - per-page: one transform Lambda call per scan page of 1,000 items (the seed project's design),

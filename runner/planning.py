@@ -3,14 +3,16 @@
 A migration without `Segments` gets its count from the table's size when a run starts: every
 segment costs a fixed three state transitions and one worker invocation, so a small table is
 cheapest as one segment, and a large one is split so that no segment has more than about
-`ITEMS_PER_SEGMENT` items or `BYTES_PER_SEGMENT` bytes (a few minutes of one worker).
+`ITEMS_PER_SEGMENT` items or `BYTES_PER_SEGMENT` bytes. 50,000 items are about four minutes of
+one worker at the planner's conservative 200 items/s, and a segment's three transitions cost
+0.24 % of its 50,000 writes: a table of a million items runs in minutes, not over an hour.
 """
 
 from __future__ import annotations
 
 import math
 
-ITEMS_PER_SEGMENT = 250_000
+ITEMS_PER_SEGMENT = 50_000
 BYTES_PER_SEGMENT = 1024**3  # 1 GiB
 MAX_SEGMENTS = 1000  # States.ArrayRange yields at most 1,000 items
 WRITES_PER_PACED_THREAD = 20.0

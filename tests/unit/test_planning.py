@@ -18,7 +18,7 @@ from runner.planning import (
         (1_000, 100_000, 1),
         (ITEMS_PER_SEGMENT, 0, 1),
         (ITEMS_PER_SEGMENT + 1, 0, 2),
-        (10_000_000, 0, 40),
+        (10_000_000, 0, 200),
         (1_000, 3 * BYTES_PER_SEGMENT, 3),  # few large items: split by size
         (10**12, 0, 1000),  # States.ArrayRange's limit
         (-1, -1, 1),

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef
+from runner.planning import ITEMS_PER_SEGMENT
 from runner.worker import WorkRequest, plan_run, run_segment, summarize
 
 SPEC = {
@@ -200,7 +201,7 @@ class SizedTable:
 
 def test_a_plan_sizes_the_run_once_and_keeps_it():
     history = PlanHistory()
-    first = plan_run(request(), SizedTable(600_000), history)  # type: ignore[arg-type]
+    first = plan_run(request(), SizedTable(2 * ITEMS_PER_SEGMENT + 1), history)  # type: ignore[arg-type]
     assert first == {"segments": [0, 1, 2], "totalSegments": 3}
     again = plan_run(request(), SizedTable(10), history)  # type: ignore[arg-type]
     assert again == first
