@@ -24,8 +24,8 @@ Adaptations:
 5. Stack status during a simulated stack operation. moto's CloudFormation invokes custom resources
    on Create only (through Docker), so the local lifecycle driver (dynamigrate.local_cloudformation)
    sends the requests itself; `set_stack_status` gives its stack record the status CloudFormation
-   shows during that operation (e.g. UPDATE_ROLLBACK_IN_PROGRESS), which the runner reads with
-   DescribeStacks exactly as on AWS.
+   shows during that operation (e.g. UPDATE_ROLLBACK_IN_PROGRESS) and the LastUpdatedTime of an
+   update (moto keeps none), which the runner reads with DescribeStacks exactly as on AWS.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -276,6 +277,15 @@ def deploy_function(
     return arn
 
 
-def set_stack_status(stack_id: str, status: str, region: str = REGION) -> None:
-    """Adaptation 5: the status DescribeStacks reports for a stack during a simulated operation."""
-    cloudformation_backends[DEFAULT_ACCOUNT_ID][region].stacks[stack_id].status = status
+def set_stack_status(
+    stack_id: str, status: str, region: str = REGION, updated_at: datetime | None = None
+) -> None:
+    """Adaptation 5: the status DescribeStacks reports for a stack during a simulated operation.
+
+    With `updated_at`, also its LastUpdatedTime (the start of an update, as CloudFormation shows it
+    while the update is in progress).
+    """
+    stack = cloudformation_backends[DEFAULT_ACCOUNT_ID][region].stacks[stack_id]
+    stack.status = status
+    if updated_at is not None:
+        stack.last_updated_time = updated_at  # type: ignore[attr-defined]  # read by its DTO

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -102,9 +103,16 @@ class StackDriver:
         self.physical_ids: dict[str, str] = {}
         self.properties: dict[str, dict[str, Any]] = {}
         self._lambda = boto3.client("lambda", region_name=REGION)
+        self._updated_at = datetime.now(UTC)
+        self.status("CREATE_IN_PROGRESS")  # its creation is the stack's first operation
 
     def status(self, status: str) -> None:
-        set_stack_status(self.stack_id, status)
+        """The stack's status from now on; an update also gets its LastUpdatedTime."""
+        updated_at = None
+        if status == "UPDATE_IN_PROGRESS":  # a new update: later than any before, as on AWS
+            updated_at = max(datetime.now(UTC), self._updated_at + timedelta(microseconds=1))
+            self._updated_at = updated_at
+        set_stack_status(self.stack_id, status, updated_at=updated_at)
 
     def event(
         self,
@@ -112,6 +120,7 @@ class StackDriver:
         logical_id: str,
         properties: dict[str, Any] | None = None,
         physical_id: str | None = None,
+        old_properties: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A request exactly as CloudFormation shapes it (property values as strings)."""
         props = properties if properties is not None else self.properties[logical_id]
@@ -128,10 +137,8 @@ class StackDriver:
         if request_type != "Create":
             event["PhysicalResourceId"] = physical_id or self.physical_ids[logical_id]
         if request_type == "Update":
-            event["OldResourceProperties"] = {
-                "ServiceToken": self.runner_arn,
-                **strings(self.properties[logical_id]),
-            }
+            old = old_properties if old_properties is not None else self.properties[logical_id]
+            event["OldResourceProperties"] = {"ServiceToken": self.runner_arn, **strings(old)}
         return event
 
     def deliver(self, event: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """The custom-resource protocol: one well-formed answer to CloudFormation's pre-signed URL.
 
 Like crhelper's contract: the answer copies StackId/RequestId/LogicalResourceId from the request,
-keeps the PhysicalResourceId stable, fits the whole body in 4,096 bytes (Data is trimmed first,
-then the Reason), and the PUT is retried with backoff on transient failures.
+answers the PhysicalResourceId the caller chose (the request's own when it chose none), fits the
+whole body in 4,096 bytes (Data is trimmed first, then the Reason), and the PUT is retried with
+backoff on transient failures.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ class ResponseError(Exception):
 
 
 def physical_id(event: dict[str, Any], proposed: str | None = None) -> str:
-    """The id CloudFormation already knows (stable across Update/Delete), else `proposed`."""
+    """`proposed`, else the id CloudFormation sent, else one derived from the resource.
+
+    A different id in the answer to an Update is a replacement: CloudFormation then sends a Delete
+    for the old id when the update succeeds, and for the new one when it rolls back (custom
+    resource request types, "Update"; aws/aws-cdk issue 22670). The runner proposes a new id
+    exactly when the request started a run, and the request's own id otherwise.
+    """
     known = event.get("PhysicalResourceId")
-    chosen = known or proposed or f"{event['StackId']}/{event['LogicalResourceId']}"
+    chosen = proposed or known or f"{event['StackId']}/{event['LogicalResourceId']}"
     return str(chosen).encode()[:MAX_PHYSICAL_ID_BYTES].decode(errors="ignore")
 
 

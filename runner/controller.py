@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -35,7 +36,14 @@ from runner.history import (
     MigrationRecord,
     RunRef,
 )
-from runner.lifecycle import Decision, Request, decide
+from runner.lifecycle import (
+    OPERATION_STATUSES,
+    Decision,
+    Request,
+    Stack,
+    decide,
+    restores_old_properties,
+)
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25,000
@@ -96,11 +104,15 @@ class Controller:
             "answered": False,
             "physicalId": req.physical_id or req.plain_physical_id,
         }
-        return self._decide(req, state)
+        return self._decide(event, state)
 
-    def _decide(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
-        record = self.ledger.get(req.table, req.record_id)
-        decision = decide(req, record, self._stack_status(req.stack_id))
+    def _decide(self, event: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        stack = self._stack(str(event["StackId"]))
+        old = restores_old_properties(event, stack.status)
+        target = Request.from_event(event, old=old)
+        state = {**state, "old": old}
+        record = self.ledger.get(target.table, target.record_id)
+        decision = decide(target, record, stack)
         if decision.action == "answer":
             data = {"Status": record.status} if record else {}
             if record and record.execution_arn:
@@ -113,18 +125,29 @@ class Controller:
             decision = Decision("start", resume_run_id=record.run_id)  # its controller is gone
         if decision.action == "join":
             return _waiting(state, "begin", now)
-        return self._take(req, state, decision)
+        return self._take(target, state, decision, stack)
 
-    def _stack_status(self, stack_id: str) -> str | None:
+    def _stack(self, stack_id: str) -> Stack:
+        """The stack's status and operation; the operation is recorded while it can be read."""
         try:
             stacks = self.cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
         except ClientError as exc:
             if "does not exist" in str(exc):
-                return None
+                return Stack(None)
             raise
-        return str(stacks[0]["StackStatus"]) if stacks else None
+        if not stacks:
+            return Stack(None)
+        status = str(stacks[0]["StackStatus"])
+        if status in OPERATION_STATUSES:
+            began = stacks[0].get("LastUpdatedTime") or stacks[0]["CreationTime"]
+            if status == "CREATE_IN_PROGRESS":
+                began = stacks[0]["CreationTime"]
+            return Stack(status, self.ledger.note_operation(stack_id, _timestamp(began)))
+        return Stack(status, self.ledger.operation(stack_id))
 
-    def _take(self, req: Request, state: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    def _take(
+        self, req: Request, state: dict[str, Any], decision: Decision, stack: Stack
+    ) -> dict[str, Any]:
         down = decision.action == "down"
         now = int(self.clock())
         lock = self.ledger.acquire(
@@ -141,13 +164,18 @@ class Controller:
             if down and running:  # rolling back: the Up must not go on; its controller sees it
                 self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
             return _waiting(state, "begin", now)
-        if running and down:  # the Up's controller is gone: stop its run before Down
+        if running and down:  # the Up's controller is gone: Down only once its run has stopped
             self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
+            if self._still_running(running):
+                return _waiting(state, "begin", now)
         elif running and self._still_running(running):  # adopt the run of a vanished controller
             run_id = lock.record.run_id or _stable_run_id(req.request_id)
             physical = req.run_physical_id(_stable_run_id(req.request_id))
             self.ledger.update_owned(
-                req.table, req.record_id, state["owner"], {"physicalId": physical}
+                req.table,
+                req.record_id,
+                state["owner"],
+                {"physicalId": physical, "stackId": req.stack_id, "logicalId": req.logical_id},
             )
             state.update(runId=run_id, direction="up", executionArn=running, physicalId=physical)
             return _waiting(state, "run", now)
@@ -158,27 +186,27 @@ class Controller:
         run_id = decision.resume_run_id or _stable_run_id(req.request_id)
         direction = "down" if down else "up"
         arn = self._start_execution(req, run_id, direction)
-        if not down:
+        started: dict[str, Any] = {
+            "status": ROLLING_BACK if down else RUNNING,
+            "runId": run_id,
+            "direction": direction,
+            "executionArn": arn,
+            "stateMachineArn": req.state_machine_arn,
+            "requestId": req.request_id,
+            "dryRun": req.dry_run,
+            "startedAt": now,
+            "lastError": None,
+        }
+        if not down:  # the run's identity: what a rollback matches (runner.lifecycle.undoes)
             state["physicalId"] = req.run_physical_id(_stable_run_id(req.request_id))
-        self.ledger.update_owned(
-            req.table,
-            req.record_id,
-            state["owner"],
-            {
-                **({} if down else {"physicalId": state["physicalId"]}),
-                "status": ROLLING_BACK if down else RUNNING,
-                "runId": run_id,
-                "direction": direction,
-                "executionArn": arn,
-                "stateMachineArn": req.state_machine_arn,
-                "stackId": req.stack_id,
-                "logicalId": req.logical_id,
-                "requestId": req.request_id,
-                "dryRun": req.dry_run,
-                "startedAt": now,
-                "lastError": None,
-            },
-        )
+            started.update(
+                physicalId=state["physicalId"],
+                stackId=req.stack_id,
+                logicalId=req.logical_id,
+                operation=stack.operation,
+                requestType=req.request_type,
+            )
+        self.ledger.update_owned(req.table, req.record_id, state["owner"], started)
         state.update(runId=run_id, direction=direction, executionArn=arn)
         return _waiting(state, "run", now)
 
@@ -212,13 +240,13 @@ class Controller:
     # ---- poll --------------------------------------------------------------------------------
 
     def poll(self, event: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        req = Request.from_event(event)
+        req = Request.from_event(event, old=bool(state.get("old")))
         state = {**state, "polls": state.get("polls", 0) + 1}
         now = int(self.clock())
         if state["mode"] == "begin":
             if not state["answered"] and now >= state["deadline"]:
                 return self._timed_out_waiting(req, state)
-            return self._decide(req, state)
+            return self._decide(event, state)
         desc = self.sfn.describe_execution(executionArn=state["executionArn"])
         run = RunRef(req.table, req.migration_id, state["direction"], state["runId"], req.dry_run)
         totals = self.ledger.run_totals(run)
@@ -318,7 +346,7 @@ class Controller:
         message = f"{error.get('Error', 'Error')}: {_message(error.get('Cause'))}"
         req = None
         with contextlib.suppress(KeyError, ValueError, TypeError):
-            req = Request.from_event(event)
+            req = Request.from_event(event, old=bool(state.get("old")))
         if req and state.get("executionArn") and state.get("mode") == "run":
             self._stop(state["executionArn"], "dynamigrate.ControllerFailed", message[:1000])
         if req and state.get("owner"):
@@ -335,6 +363,13 @@ class Controller:
             reason = f"dynamigrate controller failed: {message}"
             physical = state.get("physicalId")
             self.send(event, cfn_response.build_body(event, "FAILED", reason, physical))
+
+
+def _timestamp(moment: Any) -> str:
+    """A stack time as DescribeStacks gives it (datetime, or ISO text), as sortable UTC text."""
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return str(moment)
 
 
 def _lease(state: dict[str, Any], now: int) -> int:

@@ -4,7 +4,8 @@ Key schema: `pk` (S) and `sk` (S).
 - a migration's record: pk `<table>`, sk `<migration id>` (status, checksum, lock, outcome);
 - a run's segment progress: pk `run#<table>#<migration>#<direction>[-dry]#<run id>`,
   sk `segment#<000007>`; one item per segment so parallel segments never contend on one item;
-- a run's plan: the same pk, sk `plan` (the segment count its first Plan step chose).
+- a run's plan: the same pk, sk `plan` (the segment count its first Plan step chose);
+- a stack's latest operation: pk `stack#<stack id>`, sk `operation` (runner.lifecycle says why).
 
 Every write is conditional (a run's plan: first writer wins); AWS errors are translated here
 and chained.
@@ -285,6 +286,10 @@ def _key(table: str, migration_id: str) -> dict[str, Any]:
     return {"pk": {"S": table}, "sk": {"S": migration_id}}
 
 
+def _stack_key(stack_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"stack#{stack_id}"}, "sk": {"S": "operation"}}
+
+
 class MigrationLedger(History):
     """Migration records: status, checksum and a leased lock, every write conditional."""
 
@@ -325,9 +330,37 @@ class MigrationLedger(History):
         found = [
             MigrationRecord.from_item(item)
             for item in self._items("listing migration records", **request)
-            if not item["pk"]["S"].startswith("run#")
+            if not item["pk"]["S"].startswith(("run#", "stack#"))
         ]
         return sorted(found, key=lambda r: (r.table, r.migration_id))
+
+    def note_operation(self, stack_id: str, began: str) -> str:
+        """Record that `stack_id` is in the operation that began at `began`; the latest wins."""
+        try:
+            resp = self.client.update_item(
+                TableName=self.table_name,
+                Key=_stack_key(stack_id),
+                UpdateExpression="SET began = :began",
+                ConditionExpression="attribute_not_exists(began) OR began <= :began",
+                ExpressionAttributeValues={":began": {"S": began}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _translate(exc, "recording the stack's operation") from exc
+            return self.operation(stack_id) or began  # a later operation was recorded meanwhile
+        return str(resp["Attributes"]["began"]["S"])
+
+    def operation(self, stack_id: str) -> str | None:
+        """The latest operation recorded for `stack_id`, if any."""
+        try:
+            resp = self.client.get_item(
+                TableName=self.table_name, Key=_stack_key(stack_id), ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise _translate(exc, "reading the stack's operation") from exc
+        value = resp.get("Item", {}).get("began", {}).get("S")
+        return str(value) if value is not None else None
 
     def acquire(
         self,

@@ -1,14 +1,22 @@
 """What the runner does with one custom-resource request: a pure decision, no I/O.
 
-The controller gathers the request, the migration's history record and the stack's status, asks
-`decide`, and carries the decision out (answer now, start or resume a run, join a running one,
-or roll back with Down).
+The controller gathers the request, the migration's history record and the stack (its status and
+the operation it is in), asks `decide`, and carries the decision out (answer now, start or resume
+a run, join a running one, or undo a run with Down).
 
-Physical ids say which request ran a migration: a request that starts a run answers with a new
-id `<table>/<migration>/<token of the request>`, recorded in the history, so CloudFormation treats
-it as a replacement. If the stack operation then fails, the rollback sends a Delete for exactly
-that id, and only then does Down run; when the operation succeeds, the Delete of the previous id
-comes during cleanup and touches nothing.
+Which runs a rollback undoes (README, "Lifecycle"): a request undoes the run recorded in the
+history when the stack that started the run is rolling back (`ROLLBACK_STATUSES`), the request is
+for the same logical id, the run was started in the operation now rolling back, and the request
+either names the physical id the runner answered for that run, or is a Delete naming an id the
+runner never issued (CloudFormation generates one for a Create it cancelled). Each request that
+starts a run answers a fresh id `<table>/<migration>/<token>`: CloudFormation treats a new id on an
+Update as a replacement and deletes exactly that id when the operation rolls back, whatever the
+phase (sources in notes/aws-facts.md and tests/conformance/sequences.py).
+
+The operation is the stack's `CreationTime` while it is CREATE_IN_PROGRESS and its
+`LastUpdatedTime` while it is UPDATE_IN_PROGRESS (DescribeStacks). What `LastUpdatedTime` shows
+during a rollback is not documented, so it is never read then: the controller records the latest
+operation it saw for each stack in the history table, and a rollback belongs to that operation.
 """
 
 from __future__ import annotations
@@ -16,11 +24,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationRecord
+from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, MigrationRecord
 
 Action = Literal["answer", "start", "join", "down"]
-ROLLING_BACK_STATUSES = frozenset({"UPDATE_ROLLBACK_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
+# CloudFormation's stack status codes (AWS CloudFormation User Guide, "Stack status codes").
+FORWARD_STATUSES = frozenset({"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"})
+ROLLBACK_STATUSES = frozenset(
+    {
+        "ROLLBACK_IN_PROGRESS",  # a failed create: Delete of what it created, cancelled included
+        "UPDATE_ROLLBACK_IN_PROGRESS",  # a failed update: Update back to the old properties
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",  # then Delete of what it created
+    }
+)
+# The statuses in which the stack's operation time can be read and recorded (see above).
+OPERATION_STATUSES = FORWARD_STATUSES | {"UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"}
 DRY_RUN_SUFFIX = "#dry-run"
+UNDOABLE = frozenset({SUCCEEDED, FAILED, RUNNING, ROLLING_BACK})
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,14 @@ class Decision:
     status: Literal["SUCCESS", "FAILED"] | None = None  # for "answer"
     reason: str = ""
     resume_run_id: str | None = None  # for "start": continue a failed run's checkpoints
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What the runner knows of the stack that sent the request."""
+
+    status: str | None  # None: DescribeStacks does not know the stack
+    operation: str | None = None  # the latest operation the runner recorded for the stack
 
 
 def _flag(value: Any) -> bool:
@@ -55,8 +82,9 @@ class Request:
     physical_id: str | None = None
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> Request:
-        props = event.get("ResourceProperties", {})
+    def from_event(cls, event: dict[str, Any], old: bool = False) -> Request:
+        """The request; with `old`, as if it carried an Update's OldResourceProperties."""
+        props = event.get("OldResourceProperties" if old else "ResourceProperties", {})
         return cls(
             request_type=event["RequestType"],
             request_id=str(event.get("RequestId", "")),
@@ -87,6 +115,25 @@ class Request:
     def plain_physical_id(self) -> str:
         return f"{self.table}/{self.migration_id}"
 
+    @property
+    def names_an_id_of_ours(self) -> bool:
+        """Whether the request's physical id is one the runner answered (else CloudFormation's)."""
+        return bool(self.physical_id) and str(self.physical_id).startswith(self.plain_physical_id)
+
+
+def restores_old_properties(event: dict[str, Any], stack_status: str | None) -> bool:
+    """Whether this event is an Update that restores the old properties during a rollback.
+
+    The run such an Update may undo was started with the properties of the failed update, which
+    it carries as OldResourceProperties (aws/aws-cdk pull request 29581: "UPDATE custom resource
+    (new -> old)"), so the runner reads the migration from those.
+    """
+    return (
+        event["RequestType"] == "Update"
+        and stack_status in ROLLBACK_STATUSES
+        and "OldResourceProperties" in event
+    )
+
 
 def _changed_reason(req: Request, record: MigrationRecord) -> str:
     return (
@@ -97,13 +144,39 @@ def _changed_reason(req: Request, record: MigrationRecord) -> str:
     )
 
 
-def decide(req: Request, record: MigrationRecord | None, stack_status: str | None) -> Decision:
+def undoes(req: Request, record: MigrationRecord | None, stack: Stack) -> bool:
+    """Whether this request undoes the run in `record` (the rule in the module docstring)."""
+    if record is None or stack.status not in ROLLBACK_STATUSES or record.status not in UNDOABLE:
+        return False
+    attrs = record.attributes
+
+    def text(name: str) -> str | None:
+        value = attrs.get(name, {}).get("S")
+        return str(value) if value is not None else None
+
+    if text("direction") not in ("up", "down"):
+        return False
+    same_resource = text("stackId") == req.stack_id and text("logicalId") == req.logical_id
+    this_operation = stack.operation is not None and text("operation") == stack.operation
+    if not (same_resource and this_operation):
+        return False
+    named = req.physical_id is not None and req.physical_id == text("physicalId")
+    cancelled = req.request_type == "Delete" and not req.names_an_id_of_ours
+    return named or cancelled
+
+
+def decide(req: Request, record: MigrationRecord | None, stack: Stack) -> Decision:
     """The runner's action for one request, from the history and the stack's state."""
-    if req.request_type == "Delete":
-        return _decide_delete(req, record, stack_status)
-    if stack_status in ROLLING_BACK_STATUSES:
-        # CloudFormation restores the previous properties: nothing may run forwards now.
-        return Decision("answer", "SUCCESS", "The stack is rolling back; nothing was run")
+    if stack.status in ROLLBACK_STATUSES or req.request_type == "Delete":
+        return _decide_undo(req, record, stack)
+    if stack.status not in FORWARD_STATUSES:
+        # A request delivered late, after its operation ended: CloudFormation no longer waits.
+        return Decision(
+            "answer",
+            "FAILED",
+            f"Not run: the stack is {stack.status or 'gone'}, not creating or updating; "
+            "the operation that sent this request has ended",
+        )
     if req.dispose:
         return _decide_disposed(req, record)
     if req.dry_run:
@@ -114,7 +187,7 @@ def decide(req: Request, record: MigrationRecord | None, stack_status: str | Non
         if record.checksum == req.checksum:
             return Decision("answer", "SUCCESS", f"Migration {req.migration_id} already applied")
         return Decision("answer", "FAILED", _changed_reason(req, record))
-    if record.status == RUNNING:
+    if record.status in (RUNNING, ROLLING_BACK):
         if record.checksum == req.checksum:
             return Decision("join")
         return Decision(
@@ -123,7 +196,8 @@ def decide(req: Request, record: MigrationRecord | None, stack_status: str | Non
             f"Migration {req.migration_id} on table {req.table} is running with a "
             "different definition; wait for it to finish, then add a new migration",
         )
-    if record.status == FAILED and record.checksum == req.checksum and record.run_id:
+    resumable = record.status == FAILED and record.checksum == req.checksum and record.run_id
+    if resumable and record.attributes.get("direction", {}).get("S") == "up":
         return Decision("start", resume_run_id=record.run_id)
     return Decision("start")
 
@@ -145,28 +219,22 @@ def _decide_disposed(req: Request, record: MigrationRecord | None) -> Decision:
     )
 
 
-def _decide_delete(
-    req: Request, record: MigrationRecord | None, stack_status: str | None
-) -> Decision:
-    rolling_back = stack_status in ROLLING_BACK_STATUSES
-    ran_in_failed_operation = (
-        rolling_back
-        and record is not None
-        and record.status in (SUCCEEDED, FAILED, RUNNING)
-        and req.physical_id is not None
-        and record.attributes.get("physicalId", {}).get("S") == req.physical_id
-        and record.attributes.get("stackId", {}).get("S") == req.stack_id
-    )
-    if ran_in_failed_operation and req.has_down and not req.dry_run:
+def _decide_undo(req: Request, record: MigrationRecord | None, stack: Stack) -> Decision:
+    """A Delete, or an Update while the stack rolls back: Down, or nothing."""
+    if undoes(req, record, stack):
+        if req.dry_run:
+            return Decision("answer", "SUCCESS", "A dry run wrote nothing; nothing to undo")
+        if not req.has_down:
+            return Decision(
+                "answer",
+                "SUCCESS",
+                f"Migration {req.migration_id} has no Down; its changes stay in place",
+            )
         return Decision("down")
-    if ran_in_failed_operation and not req.dry_run:
-        return Decision(
-            "answer",
-            "SUCCESS",
-            f"Migration {req.migration_id} has no Down; its changes stay in place",
-        )
-    if record is not None and record.status == ROLLED_BACK:
+    if record is not None and record.status == ROLLED_BACK and stack.status in ROLLBACK_STATUSES:
         return Decision("answer", "SUCCESS", f"Migration {req.migration_id} already rolled back")
-    # Removed from the template, stack deleted, or the Delete after a failed Create: the data and
-    # the history stay as they are.
+    if req.request_type != "Delete":
+        return Decision("answer", "SUCCESS", "The stack is rolling back; nothing was run")
+    # Removed from the template, stack deleted, an update's cleanup, or the Delete after a failed
+    # Create or a rollback that ran nothing: the data and the history stay as they are.
     return Decision("answer", "SUCCESS", "Nothing to do: data and history are kept")

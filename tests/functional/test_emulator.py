@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import warnings
 
 import boto3
 import pytest
@@ -167,16 +168,28 @@ def test_dynamodb_requests_are_atomic_under_threads(aws, monkeypatch):
 
 
 def test_adaptation_5_a_simulated_operation_shows_in_describe_stacks():
+    from datetime import UTC, datetime
+
     from dynamigrate.emulator import set_stack_status
-    from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver
 
     with emulated_aws():
-        stack = StackDriver("app", "arn:runner", ResponseReceiver())
         cloudformation = boto3.client("cloudformation")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stack_id = cloudformation.create_stack(
+                StackName="app",
+                TemplateBody=json.dumps(
+                    {"Resources": {"P": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+                ),
+            )["StackId"]
         describe = cloudformation.describe_stacks
-        # moto completes the stack at once and never enters a rollback by itself...
-        assert describe(StackName=stack.stack_id)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-        set_stack_status(stack.stack_id, "UPDATE_ROLLBACK_IN_PROGRESS")
-        # ...so the local driver sets the status the runner must see during a rollback.
-        status = describe(StackName=stack.stack_id)["Stacks"][0]["StackStatus"]
-        assert status == "UPDATE_ROLLBACK_IN_PROGRESS"
+        # moto completes the stack at once, never enters a rollback and keeps no update time...
+        stack = describe(StackName=stack_id)["Stacks"][0]
+        assert (stack["StackStatus"], stack.get("LastUpdatedTime")) == ("CREATE_COMPLETE", None)
+        began = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+        set_stack_status(stack_id, "UPDATE_IN_PROGRESS", updated_at=began)
+        set_stack_status(stack_id, "UPDATE_ROLLBACK_IN_PROGRESS")
+        # ...so the local driver sets what the runner must see during an update and its rollback.
+        stack = describe(StackName=stack_id)["Stacks"][0]
+        assert stack["StackStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"
+        assert stack["LastUpdatedTime"] == began

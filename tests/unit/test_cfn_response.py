@@ -21,8 +21,8 @@ EVENT = {
 }
 
 
-def test_answer_copies_the_request_and_keeps_the_physical_id():
-    body = json.loads(build_body(EVENT, SUCCESS, physical="something-else", data={"Status": "OK"}))
+def test_answer_copies_the_request_and_keeps_the_physical_id_unless_told_otherwise():
+    body = json.loads(build_body(EVENT, SUCCESS, data={"Status": "OK"}))
     assert body == {
         "Status": "SUCCESS",
         "Reason": "",
@@ -33,6 +33,11 @@ def test_answer_copies_the_request_and_keeps_the_physical_id():
         "RequestId": "req-1",
         "LogicalResourceId": "OrdersAddStatus",
     }
+
+
+def test_an_update_that_started_a_run_answers_the_new_id_a_replacement():
+    body = json.loads(build_body(EVENT, FAILED, "failed", physical="Orders/m1/run-2"))
+    assert body["PhysicalResourceId"] == "Orders/m1/run-2"
 
 
 def test_a_create_gets_the_proposed_id():

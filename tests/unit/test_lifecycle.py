@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationRecord
-from runner.lifecycle import Decision, Request, decide
+from runner.lifecycle import Decision, Request, Stack, decide, restores_old_properties
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/guid"
+OP = "2026-01-01T00:00:00.000000+00:00"  # the operation that started the run
+UPDATING = Stack("UPDATE_IN_PROGRESS", OP)
 
 
 def event(request_type="Create", **props):
@@ -19,17 +21,37 @@ def event(request_type="Create", **props):
         "DryRun": "false",
         **props,
     }
-    return {"RequestType": request_type, "StackId": STACK, "ResourceProperties": base}
+    return {
+        "RequestType": request_type,
+        "StackId": STACK,
+        "LogicalResourceId": "AddV",
+        "ResourceProperties": base,
+    }
 
 
-def record(status, checksum="a" * 64, run_id="r1", stack=STACK, physical="Orders/m1/t1"):
+def record(
+    status,
+    checksum="a" * 64,
+    run_id="r1",
+    stack=STACK,
+    physical="Orders/m1/t1",
+    operation=OP,
+    logical="AddV",
+    direction="up",
+):
     return MigrationRecord(
         "Orders",
         "m1",
         status=status,
         checksum=checksum,
         run_id=run_id,
-        attributes={"stackId": {"S": stack}, "physicalId": {"S": physical}},
+        attributes={
+            "stackId": {"S": stack},
+            "physicalId": {"S": physical},
+            "operation": {"S": operation},
+            "logicalId": {"S": logical},
+            "direction": {"S": direction},
+        },
     )
 
 
@@ -46,19 +68,36 @@ def test_properties_arrive_as_strings_from_cloudformation():
         (record(RUNNING), Decision("join")),
         (record(FAILED), Decision("start", resume_run_id="r1")),
         (record(FAILED, checksum="b" * 64), Decision("start")),
+        (record(FAILED, direction="down"), Decision("start")),
         (record(ROLLED_BACK), Decision("start")),
     ],
-    ids=["new", "applied", "running", "failed-resumes", "failed-then-edited", "rolled-back"],
+    ids=[
+        "new",
+        "applied",
+        "running",
+        "failed-resumes",
+        "failed-then-edited",
+        "failed-down-starts-afresh",
+        "rolled-back",
+    ],
 )
 def test_create_and_update(history, expected):
     for request_type in ("Create", "Update"):
-        assert decide(Request.from_event(event(request_type)), history, "UPDATE_IN_PROGRESS") == (
-            expected
-        )
+        assert decide(Request.from_event(event(request_type)), history, UPDATING) == expected
+
+
+@pytest.mark.parametrize(
+    "status", ["CREATE_COMPLETE", "ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", None]
+)
+def test_a_request_delivered_after_its_operation_ended_runs_nothing(status):
+    for request_type in ("Create", "Update"):
+        decision = decide(Request.from_event(event(request_type)), None, Stack(status, OP))
+        assert (decision.action, decision.status) == ("answer", "FAILED")
+        assert "the operation that sent this request has ended" in decision.reason
 
 
 def test_an_edited_applied_migration_fails_with_what_to_do():
-    decision = decide(Request.from_event(event()), record(SUCCEEDED, checksum="b" * 64), None)
+    decision = decide(Request.from_event(event()), record(SUCCEEDED, checksum="b" * 64), UPDATING)
     assert decision.status == "FAILED"
     assert decision.reason == (
         "Migration m1 on table Orders was already applied with checksum bbbbbbbbbbbb; its "
@@ -69,25 +108,33 @@ def test_an_edited_applied_migration_fails_with_what_to_do():
 
 def test_a_dry_run_always_runs():
     req = Request.from_event(event(DryRun="true"))
-    assert decide(req, record(SUCCEEDED), None) == Decision("start")
+    assert decide(req, record(SUCCEEDED), UPDATING) == Decision("start")
 
 
 RAN_HERE = "Orders/m1/t1"  # the physical id of the resource whose request started the run
+GENERATED = "app-AddV-1A2B3C4D5E6F"  # an id CloudFormation made up for a cancelled Create
+CLEANUP = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
 
 
 @pytest.mark.parametrize(
     ("history", "stack_status", "has_down", "physical", "action", "status"),
     [
-        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(SUCCEEDED), CLEANUP, "true", RAN_HERE, "down", None),
         (record(SUCCEEDED), "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
+        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
         (record(FAILED), "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
-        (record(RUNNING), "UPDATE_ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "down", None),
-        (record(SUCCEEDED), "UPDATE_ROLLBACK_IN_PROGRESS", "false", RAN_HERE, "answer", "SUCCESS"),
+        (record(RUNNING), "ROLLBACK_IN_PROGRESS", "true", GENERATED, "down", None),
+        (record(RUNNING), CLEANUP, "true", GENERATED, "down", None),
+        (record(FAILED, direction="down"), CLEANUP, "true", RAN_HERE, "down", None),
+        (record(SUCCEEDED), CLEANUP, "false", RAN_HERE, "answer", "SUCCESS"),
+        (record(SUCCEEDED, stack="other"), CLEANUP, "true", RAN_HERE, "answer", "SUCCESS"),
+        (record(SUCCEEDED, logical="Other"), CLEANUP, "true", GENERATED, "answer", "SUCCESS"),
+        (record(SUCCEEDED, operation="earlier"), CLEANUP, "true", RAN_HERE, "answer", "SUCCESS"),
         (
-            record(SUCCEEDED, stack="other"),
-            "UPDATE_ROLLBACK_IN_PROGRESS",
+            record(SUCCEEDED, operation="earlier"),
+            "ROLLBACK_IN_PROGRESS",
             "true",
-            RAN_HERE,
+            GENERATED,
             "answer",
             "SUCCESS",
         ),
@@ -109,33 +156,70 @@ RAN_HERE = "Orders/m1/t1"  # the physical id of the resource whose request start
             "SUCCESS",
         ),
         (record(SUCCEEDED), "DELETE_IN_PROGRESS", "true", RAN_HERE, "answer", "SUCCESS"),
+        (record(RUNNING), "DELETE_IN_PROGRESS", "true", GENERATED, "answer", "SUCCESS"),
         (None, "ROLLBACK_IN_PROGRESS", "true", RAN_HERE, "answer", "SUCCESS"),
+        (record(ROLLED_BACK), CLEANUP, "true", RAN_HERE, "answer", "SUCCESS"),
     ],
     ids=[
-        "update-rollback",
+        "update-rollback-cleanup-deletes-what-the-update-created",
         "create-rollback",
+        "update-rollback-names-the-run",
         "failed-run-is-undone",
-        "running-run-is-undone",
+        "cancelled-create",
+        "cancelled-create-in-an-update",
+        "a-failed-down-is-retried",
         "no-down",
         "other-stack",
-        "another-operation-ran-it",
+        "other-logical-id",
+        "an-earlier-operation-ran-it",
+        "an-earlier-operation-ran-it-cancelled",
+        "another-request-ran-it",
         "delete-after-a-create-that-ran-nothing",
-        "removed-from-template",
+        "update-cleanup",
         "stack-deleted",
+        "stack-deleted-while-running",
         "never-ran",
+        "already-rolled-back",
     ],
 )
-def test_delete_runs_down_only_for_the_run_of_the_operation_rolling_back(
+def test_a_rollback_runs_down_only_for_the_run_of_the_operation_rolling_back(
     history, stack_status, has_down, physical, action, status
 ):
     req = Request.from_event({**event("Delete", HasDown=has_down), "PhysicalResourceId": physical})
-    decision = decide(req, history, stack_status)
+    decision = decide(req, history, Stack(stack_status, OP))
     assert (decision.action, decision.status) == (action, status)
 
 
+def test_an_update_back_to_the_old_properties_undoes_the_run_of_the_failed_ones():
+    """The undoing Update reads the migration from OldResourceProperties (the failed update's)."""
+    old = event("Update")["ResourceProperties"]
+    rollback = {
+        **event("Update", MigrationId="m0", Checksum="0" * 64),
+        "OldResourceProperties": old,
+        "PhysicalResourceId": RAN_HERE,
+    }
+    assert restores_old_properties(rollback, "UPDATE_ROLLBACK_IN_PROGRESS")
+    assert not restores_old_properties(rollback, "UPDATE_IN_PROGRESS")
+    req = Request.from_event(rollback, old=True)
+    assert req.migration_id == "m1"
+    rolling_back = Stack("UPDATE_ROLLBACK_IN_PROGRESS", OP)
+    assert decide(req, record(SUCCEEDED), rolling_back) == Decision("down")
+    # The Update naming the id the stack held before the failed update undoes nothing.
+    earlier = Request.from_event({**rollback, "PhysicalResourceId": "Orders/m1/t0"}, old=True)
+    assert decide(earlier, record(SUCCEEDED), rolling_back) == Decision(
+        "answer", "SUCCESS", "The stack is rolling back; nothing was run"
+    )
+
+
+def test_a_dry_run_is_never_undone():
+    req = Request.from_event({**event("Delete", DryRun="true"), "PhysicalResourceId": RAN_HERE})
+    decision = decide(req, record(SUCCEEDED), Stack("ROLLBACK_IN_PROGRESS", OP))
+    assert decision == Decision("answer", "SUCCESS", "A dry run wrote nothing; nothing to undo")
+
+
 def test_nothing_runs_forwards_while_the_stack_rolls_back():
-    req = Request.from_event(event("Update"))
-    decision = decide(req, record(FAILED), "UPDATE_ROLLBACK_IN_PROGRESS")
+    req = Request.from_event(event("Create"))
+    decision = decide(req, None, Stack("ROLLBACK_IN_PROGRESS", OP))
     assert decision == Decision("answer", "SUCCESS", "The stack is rolling back; nothing was run")
 
 
@@ -149,7 +233,7 @@ def test_nothing_runs_forwards_while_the_stack_rolls_back():
     ],
 )
 def test_a_disposed_migration_is_answered_from_the_history(history, status, reason):
-    decision = decide(Request.from_event(event(Dispose="true")), history, "UPDATE_IN_PROGRESS")
+    decision = decide(Request.from_event(event(Dispose="true")), history, UPDATING)
     assert (decision.action, decision.status) == ("answer", status)
     assert reason in decision.reason
 

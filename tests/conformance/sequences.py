@@ -1,0 +1,432 @@
+"""What CloudFormation sends a custom resource, phase by phase: the conformance suite's data.
+
+Each scenario is a series of stack operations; each operation lists the requests CloudFormation
+sends to the migrations' custom resources, in order, with the stack status DescribeStacks shows
+while each is handled, the physical id it names and the answer the runner must give. The sources
+are in the comments; where AWS's documentation is silent the scenario says so and the runner is
+held to both readings.
+
+Physical ids are named by where CloudFormation took them from:
+- "answered": the id the runner last answered for the resource and CloudFormation accepted (the
+  resource's current id; for a resource created or replaced by this operation, the new one);
+- "before": the id the resource had before this operation began;
+- "generated": an id CloudFormation made up for a Create it cancelled (it never got an answer).
+
+Sources, by the number in the comments:
+[1] AWS CloudFormation User Guide, "Stack status codes":
+    UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS is the "ongoing removal of new resources following
+    a failed stack update"; UPDATE_COMPLETE_CLEANUP_IN_PROGRESS that of old resources after a
+    successful one.
+[2] AWS CloudFormation User Guide, custom resource request types ("Update": a different
+    PhysicalResourceId is a replacement; CloudFormation sends a Delete for the old id in cleanup;
+    "Delete": sent when the stack is deleted or the resource removed from the template).
+[3] aws/aws-cdk issue 22670: an Update answered with a new id, even FAILED, is taken as a
+    replacement; the rollback deletes the new id. aws/aws-cdk issue 17040 and
+    aws-powertools/powertools-lambda-java pull request 1082: answered with the same id, the
+    rollback sends an Update back to the old properties.
+[4] aws-cloudformation/cloudformation-coverage-roadmap issue 1814, remind101/empire issue 918: a
+    custom resource still in progress when a sibling fails is "Resource creation cancelled" and gets
+    a Delete with a PhysicalResourceId CloudFormation generated.
+[5] AWS CloudFormation User Guide, "Choose how to handle failures when provisioning resources"
+    (rollback disabled: the stack rests in CREATE_FAILED/UPDATE_FAILED) and the RollbackStack API
+    ("Rolls back the specified stack to the last known stable state from CREATE_FAILED or
+    UPDATE_FAILED").
+[6] AWS CloudFormation User Guide, "Monitor and roll back stack operations" (rollback triggers: an
+    alarm in the monitoring period rolls back an update after its resources succeeded).
+[7] AWS Knowledge Center, "cloudformation-stack-cleanup-stuck": "CloudFormation tries to delete a
+    resource three times before CloudFormation skips the resource and continues the cleanup".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CREATE = "CREATE_IN_PROGRESS"
+ROLLBACK = "ROLLBACK_IN_PROGRESS"
+UPDATE = "UPDATE_IN_PROGRESS"
+CLEANUP = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+UPDATE_ROLLBACK = "UPDATE_ROLLBACK_IN_PROGRESS"
+ROLLBACK_CLEANUP = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
+DELETE = "DELETE_IN_PROGRESS"
+
+ORDERS, CUSTOMERS = "Orders", "Customers"
+
+# The migrations' definitions (the `Custom::DynamoMigration` properties a user writes), by name.
+# Each scenario's resources take one of them; the runner tests render them with the real macro's
+# state machine and the local CloudFormation deploys them from a template.
+MIGRATIONS: dict[str, dict[str, Any]] = {
+    "AddV": {
+        "MigrationId": "m1-add-v",
+        "Up": {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE v"}},
+    },
+    "AddW": {
+        "MigrationId": "m2-add-w",
+        "Up": {"Update": {"Expression": "SET w = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE w"}},
+    },
+    "AddU": {
+        "MigrationId": "m3-add-u",
+        "Up": {"Update": {"Expression": "SET u = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE u"}},
+    },
+    # Fails on every item; its own Down leaves a mark, so a test sees that it ran.
+    "Broken": {
+        "MigrationId": "m9-broken",
+        "Up": {"Update": {"Expression": "SET x = :undefined"}},
+        "Down": {"Update": {"Expression": "SET brokenDown = :yes", "Values": {":yes": True}}},
+    },
+    # About ten seconds of work at 30 writes per second over the 300 orders.
+    "Slow": {
+        "MigrationId": "m1-add-v",
+        "Up": {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE v"}},
+        "MaxWritesPerSecond": 30,
+    },
+    # Stopped by its window (8 s ServiceTimeout) before it ends; no Down, so its changes stay.
+    "Stopped": {
+        "MigrationId": "m4-add-r",
+        "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "MaxWritesPerSecond": 30,
+        "ServiceTimeout": 8,
+    },
+    # The same migration with a window it fits in (ServiceTimeout is not part of the checksum).
+    "StoppedThenFinished": {
+        "MigrationId": "m4-add-r",
+        "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "MaxWritesPerSecond": 30,
+        "ServiceTimeout": 300,
+    },
+    # Stopped by its window, with a Down.
+    "StoppedWithDown": {
+        "MigrationId": "m4-add-r",
+        "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE r"}},
+        "MaxWritesPerSecond": 30,
+        "ServiceTimeout": 8,
+    },
+    "FinishedWithDown": {
+        "MigrationId": "m4-add-r",
+        "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "REMOVE r"}},
+        "MaxWritesPerSecond": 30,
+        "ServiceTimeout": 300,
+    },
+    # Its Up works, its Down fails on every item.
+    "BadDown": {
+        "MigrationId": "m5-add-d",
+        "Up": {"Update": {"Expression": "SET d = :one", "Values": {":one": 1}}},
+        "Down": {"Update": {"Expression": "SET y = :undefined"}},
+    },
+}
+MIGRATIONS["AddVDryRun"] = {**MIGRATIONS["AddV"], "DryRun": True}
+MIGRATIONS["BrokenCustomers"] = {**MIGRATIONS["Broken"], "TableName": CUSTOMERS}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request CloudFormation sends, and what the runner must answer."""
+
+    status: str  # the stack's status while the request is handled
+    type: str  # Create | Update | Delete
+    resource: str  # logical id
+    props: str  # the migration (a key of MIGRATIONS) in ResourceProperties
+    old: str | None = None  # Update: the migration in OldResourceProperties
+    physical: str | None = None  # "answered" | "before" | "generated"; None for a Create
+    answer: str | None = "SUCCESS"  # None: cancelled, CloudFormation no longer waits for it
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One stack operation: the requests it sends, and the status the stack rests in after."""
+
+    name: str
+    requests: tuple[Request, ...]
+    ends: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    operations: tuple[Operation, ...]
+    items: dict[str, int]  # attribute -> how many orders end with it (absent: none)
+    records: dict[str, str]  # history record (<table>/<sort key>) -> final status
+    local: bool = True  # the local CloudFormation can deploy it (its failures are migrations')
+    customers: dict[str, int] = field(default_factory=dict)  # the same for the customers table
+
+
+def _create(*requests: Request, ends: str = "CREATE_COMPLETE") -> Operation:
+    return Operation("create", requests, ends)
+
+
+def _update(*requests: Request, ends: str = "UPDATE_COMPLETE") -> Operation:
+    return Operation("update", requests, ends)
+
+
+N = 300  # orders in the table
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "create-ok",
+        (
+            _create(
+                Request(CREATE, "Create", "AddV", "AddV"),
+                Request(CREATE, "Create", "AddW", "AddW"),
+            ),
+        ),
+        items={"v": N, "w": N},
+        records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m2-add-w": "SUCCEEDED"},
+    ),
+    # A failed create deletes everything it created, newest first, in ROLLBACK_IN_PROGRESS; the
+    # resource whose Create failed is deleted with the id of its FAILED answer. [1][2]
+    Scenario(
+        "create-fails-after-a-migration-ran",
+        (
+            _create(
+                Request(CREATE, "Create", "AddV", "AddV"),
+                Request(CREATE, "Create", "Broken", "Broken", answer="FAILED"),
+                Request(ROLLBACK, "Delete", "Broken", "Broken", physical="answered"),
+                Request(ROLLBACK, "Delete", "AddV", "AddV", physical="answered"),
+                ends="ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"brokenDown": N},
+        records={"Orders/m1-add-v": "ROLLED_BACK", "Orders/m9-broken": "ROLLED_BACK"},
+    ),
+    # A sibling fails while a migration runs: its Create is cancelled and its Delete names an id
+    # CloudFormation generated. The runner stops the run, waits for it, then runs Down. [4]
+    Scenario(
+        "create-fails-while-a-migration-runs",
+        (
+            _create(
+                Request(CREATE, "Create", "Slow", "Slow", answer=None),
+                Request(CREATE, "Create", "BrokenCustomers", "BrokenCustomers", answer="FAILED"),
+                Request(
+                    ROLLBACK, "Delete", "BrokenCustomers", "BrokenCustomers", physical="answered"
+                ),
+                Request(ROLLBACK, "Delete", "Slow", "Slow", physical="generated"),
+                ends="ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={},
+        records={"Orders/m1-add-v": "ROLLED_BACK", "Customers/m9-broken": "ROLLED_BACK"},
+        customers={"brokenDown": 50},
+    ),
+    # A failed update: in-place updates get an Update back in UPDATE_ROLLBACK_IN_PROGRESS (none
+    # here), then what it created is deleted in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS. [1]
+    Scenario(
+        "update-adds-two-migrations-and-a-later-one-fails",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "AddW", "AddW"),
+                Request(UPDATE, "Create", "AddU", "AddU"),
+                Request(UPDATE, "Create", "Broken", "Broken", answer="FAILED"),
+                Request(ROLLBACK_CLEANUP, "Delete", "Broken", "Broken", physical="answered"),
+                Request(ROLLBACK_CLEANUP, "Delete", "AddU", "AddU", physical="answered"),
+                Request(ROLLBACK_CLEANUP, "Delete", "AddW", "AddW", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"v": N, "brokenDown": N},
+        records={
+            "Orders/m1-add-v": "SUCCEEDED",
+            "Orders/m2-add-w": "ROLLED_BACK",
+            "Orders/m3-add-u": "ROLLED_BACK",
+            "Orders/m9-broken": "ROLLED_BACK",
+        },
+    ),
+    # DryRun turned off starts a run on an Update: the runner answers a new id, a replacement, so
+    # the rollback deletes that id in the cleanup phase. [2][3]
+    Scenario(
+        "update-flips-dry-run-and-fails",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddVDryRun")),
+            _update(
+                Request(UPDATE, "Update", "AddV", "AddV", old="AddVDryRun", physical="answered"),
+                Request(UPDATE, "Create", "Broken", "Broken", answer="FAILED"),
+                Request(ROLLBACK_CLEANUP, "Delete", "Broken", "Broken", physical="answered"),
+                Request(ROLLBACK_CLEANUP, "Delete", "AddV", "AddV", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"brokenDown": N},
+        records={
+            "Orders/m1-add-v#dry-run": "SUCCEEDED",
+            "Orders/m1-add-v": "ROLLED_BACK",
+            "Orders/m9-broken": "ROLLED_BACK",
+        },
+    ),
+    # The same, read the other way: whether CloudFormation also sends the replaced resource an
+    # Update back to its old properties is not documented. If it does and names the new id, that
+    # Update runs Down, and the cleanup's Delete finds the run rolled back.
+    Scenario(
+        "update-flips-dry-run-and-fails-undone-by-an-update",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddVDryRun")),
+            _update(
+                Request(UPDATE, "Update", "AddV", "AddV", old="AddVDryRun", physical="answered"),
+                Request(UPDATE, "Create", "Broken", "Broken", answer="FAILED"),
+                Request(
+                    UPDATE_ROLLBACK, "Update", "AddV", "AddVDryRun", old="AddV", physical="answered"
+                ),
+                Request(ROLLBACK_CLEANUP, "Delete", "Broken", "Broken", physical="answered"),
+                Request(ROLLBACK_CLEANUP, "Delete", "AddV", "AddV", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"brokenDown": N},
+        records={
+            "Orders/m1-add-v#dry-run": "SUCCEEDED",
+            "Orders/m1-add-v": "ROLLED_BACK",
+            "Orders/m9-broken": "ROLLED_BACK",
+        },
+        local=False,
+    ),
+    # A migration without Down stopped by its window twice: each rollback leaves its changes and
+    # its checkpoints, each redeploy resumes the same run, the third finishes it. [1][2]
+    Scenario(
+        "update-resumes-a-failed-run-and-fails-again",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "Stopped", "Stopped", answer="FAILED"),
+                Request(ROLLBACK_CLEANUP, "Delete", "Stopped", "Stopped", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+            _update(
+                Request(UPDATE, "Create", "Stopped", "Stopped", answer="FAILED"),
+                Request(ROLLBACK_CLEANUP, "Delete", "Stopped", "Stopped", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+            _update(Request(UPDATE, "Create", "Stopped", "StoppedThenFinished")),
+        ),
+        items={"v": N, "r": N},
+        records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
+    ),
+    # Replacements and removals after a successful update are cleaned up: nothing runs. [1][2]
+    Scenario(
+        "successful-update-replaces-and-removes-migrations",
+        (
+            _create(
+                Request(CREATE, "Create", "AddV", "AddVDryRun"),
+                Request(CREATE, "Create", "AddW", "AddW"),
+            ),
+            _update(
+                Request(UPDATE, "Update", "AddV", "AddV", old="AddVDryRun", physical="answered"),
+                Request(CLEANUP, "Delete", "AddV", "AddVDryRun", physical="before"),
+                Request(CLEANUP, "Delete", "AddW", "AddW", physical="before"),
+            ),
+        ),
+        items={"v": N, "w": N},
+        records={
+            "Orders/m1-add-v#dry-run": "SUCCEEDED",
+            "Orders/m1-add-v": "SUCCEEDED",
+            "Orders/m2-add-w": "SUCCEEDED",
+        },
+    ),
+    Scenario(
+        "stack-deletion",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            Operation(
+                "delete",
+                (Request(DELETE, "Delete", "AddV", "AddV", physical="answered"),),
+                "DELETE_COMPLETE",
+            ),
+        ),
+        items={"v": N},
+        records={"Orders/m1-add-v": "SUCCEEDED"},
+    ),
+    # Rollback disabled: the stack rests in UPDATE_FAILED and nothing is sent. [5] Whether the next
+    # deploy sends a Create or an Update for the failed resource is not documented; the runner
+    # treats both alike and resumes the run.
+    Scenario(
+        "rollback-disabled-then-redeploy",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "Stopped", "StoppedWithDown", answer="FAILED"),
+                ends="UPDATE_FAILED",
+            ),
+            _update(Request(UPDATE, "Create", "Stopped", "FinishedWithDown")),
+        ),
+        items={"v": N, "r": N},
+        records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
+        local=False,
+    ),
+    # Rollback disabled, then RollbackStack: the failed update is rolled back as usual. [5]
+    Scenario(
+        "rollback-disabled-then-rollback-stack",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "AddW", "AddW"),
+                Request(UPDATE, "Create", "Broken", "Broken", answer="FAILED"),
+                ends="UPDATE_FAILED",
+            ),
+            Operation(
+                "rollback-stack",
+                (
+                    Request(ROLLBACK_CLEANUP, "Delete", "Broken", "Broken", physical="answered"),
+                    Request(ROLLBACK_CLEANUP, "Delete", "AddW", "AddW", physical="answered"),
+                ),
+                "UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"v": N, "brokenDown": N},
+        records={
+            "Orders/m1-add-v": "SUCCEEDED",
+            "Orders/m2-add-w": "ROLLED_BACK",
+            "Orders/m9-broken": "ROLLED_BACK",
+        },
+        local=False,
+    ),
+    # An alarm rolls the update back after every resource succeeded. [6]
+    Scenario(
+        "rollback-trigger-after-success",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "AddW", "AddW"),
+                Request(ROLLBACK_CLEANUP, "Delete", "AddW", "AddW", physical="answered"),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"v": N},
+        records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m2-add-w": "ROLLED_BACK"},
+        local=False,
+    ),
+    # The Down fails: a Delete failing in the cleanup phase is tried three times, then skipped,
+    # and the stack ends UPDATE_ROLLBACK_COMPLETE (not UPDATE_ROLLBACK_FAILED: that follows a
+    # failed Update in UPDATE_ROLLBACK_IN_PROGRESS, which a migration's run never gets). [7]
+    Scenario(
+        "the-down-fails",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddV")),
+            _update(
+                Request(UPDATE, "Create", "BadDown", "BadDown"),
+                Request(UPDATE, "Create", "Broken", "Broken", answer="FAILED"),
+                Request(ROLLBACK_CLEANUP, "Delete", "Broken", "Broken", physical="answered"),
+                *[
+                    Request(
+                        ROLLBACK_CLEANUP,
+                        "Delete",
+                        "BadDown",
+                        "BadDown",
+                        physical="answered",
+                        answer="FAILED",
+                    )
+                ]
+                * 3,
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={"v": N, "d": N, "brokenDown": N},
+        records={
+            "Orders/m1-add-v": "SUCCEEDED",
+            "Orders/m5-add-d": "FAILED",
+            "Orders/m9-broken": "ROLLED_BACK",
+        },
+    ),
+)
