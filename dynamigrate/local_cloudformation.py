@@ -7,6 +7,7 @@ asynchronous Lambda invocation of the ServiceToken) and waits for the answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -93,6 +94,8 @@ class StackDriver:
 
     def __init__(self, name: str, runner_arn: str, receiver: ResponseReceiver) -> None:
         cloudformation = boto3.client("cloudformation", region_name=REGION)
+        with contextlib.suppress(cloudformation.exceptions.ClientError):  # a stack created before
+            cloudformation.delete_stack(StackName=name)
         with warnings.catch_warnings():  # moto does not model the placeholder; nothing needs it
             warnings.simplefilter("ignore")
             self.stack_id: str = cloudformation.create_stack(
@@ -104,10 +107,21 @@ class StackDriver:
         self.properties: dict[str, dict[str, Any]] = {}
         self._lambda = boto3.client("lambda", region_name=REGION)
         self._updated_at = datetime.now(UTC)
+        self._status = ""
         self.status("CREATE_IN_PROGRESS")  # its creation is the stack's first operation
+
+    @property
+    def current_status(self) -> str:
+        return self._status
+
+    @property
+    def rolled_back_creation(self) -> bool:
+        """A stack whose creation rolled back: it can only be deleted (and created again)."""
+        return self._status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
 
     def status(self, status: str) -> None:
         """The stack's status from now on; an update also gets its LastUpdatedTime."""
+        self._status = status
         updated_at = None
         if status == "UPDATE_IN_PROGRESS":  # a new update: later than any before, as on AWS
             updated_at = max(datetime.now(UTC), self._updated_at + timedelta(microseconds=1))

@@ -3,19 +3,17 @@
 CloudFormation's part is played here: the template's tables and transform functions are created,
 the template is expanded by the macro's own `expand`, each migration's nested stack becomes its data
 role and state machine, and each migration's custom resource is sent to the installed runner as a
-Create request, in dependency order, through `StackDriver`. A failed migration rolls the
-deployment back as CloudFormation would: the migrations it ran get a Delete while the stack is
-ROLLBACK_IN_PROGRESS, which runs their Down.
+request in the phases and order CloudFormation sends them (`dynamigrate.stack_operation`),
+independent migrations concurrently. A failed migration rolls the deployment back as
+CloudFormation would, which runs the Down of what the deploy ran.
 """
 
 from __future__ import annotations
 
-import graphlib
 import hashlib
 import importlib.util
 import json
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from dynamigrate.intrinsics import (
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
+from dynamigrate.stack_operation import Result, Sent, StackOperation
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.history import MigrationLedger, MigrationRecord
@@ -62,7 +61,7 @@ class Outcome:
     logical_id: str
     migration_id: str
     table: str
-    status: str  # SUCCESS | FAILED | ROLLED_BACK | NOT_RUN
+    status: str  # SUCCESS | FAILED | ROLLED_BACK | CANCELLED | NOT_RUN
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -153,6 +152,7 @@ class LocalDeployer:
         self.iam = boto3.client("iam", region_name=REGION)
         self.ledger = MigrationLedger(self.dynamodb, HISTORY_TABLE)
         self.driver = StackDriver(stack_name, app.runner_arn, receiver)
+        self.log: list[Sent] = []  # the requests the last deploy sent, as the conformance data
 
     # ---- resources CloudFormation would create before the migrations -------------------------
 
@@ -272,31 +272,27 @@ class LocalDeployer:
         self,
         request_type: str,
         logical_id: str,
-        props: dict[str, Any] | None,
-        table: str,
-        mid: str,
-        physical_id: str | None = None,
+        props: dict[str, Any],
+        physical_id: str | None,
+        old: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        """One request, with progress reported while the controller works."""
-        done = threading.Event()
-        answer: dict[str, Any] = {}
-
-        def send() -> None:
-            try:
-                answer.update(self.driver.send(request_type, logical_id, props, 3600, physical_id))
-            finally:
-                done.set()
-
-        thread = threading.Thread(target=send, daemon=True)
-        thread.start()
+        """One request, answered; progress is reported while the controller works."""
+        table, mid = str(props["TableName"]), str(props["MigrationId"])
+        event = self.driver.event(request_type, logical_id, props, physical_id, old)
+        if request_type == "Create":
+            event.pop("PhysicalResourceId", None)
+        self.driver.deliver(event)
         total = self._item_count(table)
-        while not done.wait(0.5):
+        while True:
+            try:
+                answer = self.receiver.wait(event["RequestId"], timeout=0.5)
+            except TimeoutError:
+                if self.progress:
+                    self.progress(logical_id, self.ledger.get(table, mid), total)
+                continue
             if self.progress:
                 self.progress(logical_id, self.ledger.get(table, mid), total)
-        thread.join()
-        if self.progress:
-            self.progress(logical_id, self.ledger.get(table, mid), total)
-        return answer
+            return answer
 
     def _item_count(self, table: str) -> int:
         try:
@@ -348,18 +344,13 @@ class LocalDeployer:
     def _run_migrations(
         self, expanded: dict[str, Any], migrations: list[str], bodies: dict[str, Any], scope: Scope
     ) -> list[Outcome]:
-        """Create, Update or leave each migration, in order; roll back or clean up after."""
+        """CloudFormation's part: requests in its phases and order (dynamigrate.stack_operation)."""
         resources = expanded["Resources"]
-        graph = {
+        depends_on = {
             m: [d for d in resources[m].get("DependsOn", []) if d in migrations] for m in migrations
         }
-        order = list(graphlib.TopologicalSorter(graph).static_order())
-        previous = dict(self.driver.properties)
-        previous_ids = dict(self.driver.physical_ids)
-        self.driver.status("UPDATE_IN_PROGRESS" if previous else "CREATE_IN_PROGRESS")
-        outcomes: list[Outcome] = []
-        ran: list[tuple[str, str, str, str]] = []  # logical id, request, table, migration id
-        for position, logical_id in enumerate(order):
+        desired: dict[str, dict[str, Any]] = {}
+        for logical_id in _in_dependency_order(migrations, depends_on):
             try:
                 if f"{logical_id}Stack" in resources:
                     stack_id = f"{logical_id}Stack"
@@ -368,76 +359,62 @@ class LocalDeployer:
             except IntrinsicError as exc:
                 raise DeployError(str(exc)) from exc
             props.pop("ServiceToken", None)
-            table, mid = str(props["TableName"]), str(props["MigrationId"])
-            if logical_id in previous and strings(previous[logical_id]) == strings(props):
-                outcomes.append(Outcome(logical_id, mid, table, "SUCCESS", "unchanged"))
-                continue  # CloudFormation sends nothing for an unchanged resource
-            request = "Update" if logical_id in previous else "Create"
-            answer = self._send(request, logical_id, props, table, mid)
-            outcome = Outcome(
-                logical_id,
-                mid,
-                table,
-                answer["Status"],
-                answer.get("Reason", ""),
-                answer.get("Data", {}),
-            )
-            outcomes.append(outcome)
-            ran.append((logical_id, request, table, mid))
-            if answer["Status"] != "SUCCESS":
-                self._roll_back(ran, outcomes, previous, previous_ids)
-                outcomes.extend(
-                    Outcome(
-                        m,
-                        str(resources[m]["Properties"]["MigrationId"]),
-                        "",
-                        "NOT_RUN",
-                        "the deploy failed before it",
-                    )
-                    for m in order[position + 1 :]
-                )
-                return outcomes
-        self._clean_up(previous, previous_ids, set(order))
-        return outcomes
+            desired[logical_id] = props
+        if self.driver.rolled_back_creation:  # CloudFormation: delete the stack, create it again
+            self.driver = StackDriver(self.stack_name, self.app.runner_arn, self.receiver)
+        operation = StackOperation(
+            self.stack_name,
+            self.driver.status,
+            self._send,
+            self.driver.properties,
+            self.driver.physical_ids,
+        )
+        result = operation.run(desired, depends_on, lambda a, b: strings(a) == strings(b))
+        self.log = result.log
+        self.driver.properties = dict(result.properties)
+        self.driver.physical_ids = dict(result.physical_ids)
+        return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
 
-    def _clean_up(
-        self, previous: dict[str, Any], previous_ids: dict[str, str], current: set[str]
-    ) -> None:
-        """After a successful update: Delete replaced physical ids and removed migrations."""
-        self.driver.status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-        for logical_id, old_id in previous_ids.items():
-            props = previous.get(logical_id) or {}
-            table, mid = str(props.get("TableName", "")), str(props.get("MigrationId", ""))
-            if logical_id not in current:
-                self._send("Delete", logical_id, props, table, mid, physical_id=old_id)
-                self.driver.properties.pop(logical_id, None)
-                self.driver.physical_ids.pop(logical_id, None)
-            elif self.driver.physical_ids.get(logical_id) != old_id:
-                self._send("Delete", logical_id, props, table, mid, physical_id=old_id)
-        self.driver.status("UPDATE_COMPLETE")
 
-    def _roll_back(
-        self,
-        ran: list[tuple[str, str, str, str]],
-        outcomes: list[Outcome],
-        previous: dict[str, Any],
-        previous_ids: dict[str, str],
-    ) -> None:
-        """CloudFormation's rollback: what this deploy created or replaced is deleted, newest
-        first (that runs Down), and what it updated in place gets its old properties back."""
-        self.driver.status("UPDATE_ROLLBACK_IN_PROGRESS" if previous else "ROLLBACK_IN_PROGRESS")
-        by_id = {o.logical_id: o for o in outcomes}
-        for logical_id, request, table, mid in reversed(ran):
-            current_id = self.driver.physical_ids.get(logical_id)
-            if request == "Create" or current_id != previous_ids.get(logical_id):
-                answer = self._send("Delete", logical_id, None, table, mid, physical_id=current_id)
-                rolled_back = answer.get("Data", {}).get("Status") == "ROLLED_BACK"
-                if rolled_back and by_id[logical_id].status == "SUCCESS":
-                    by_id[logical_id].status = "ROLLED_BACK"
-                    by_id[logical_id].reason = answer.get("Reason", "")
-            else:
-                old = previous[logical_id]
-                self._send("Update", logical_id, old, table, mid, physical_id=current_id)
-        self.driver.properties = dict(previous)
-        self.driver.physical_ids = dict(previous_ids)
-        self.driver.status("UPDATE_ROLLBACK_COMPLETE" if previous else "ROLLBACK_COMPLETE")
+def _in_dependency_order(migrations: list[str], depends_on: dict[str, list[str]]) -> list[str]:
+    """The migrations in template order, each after what it depends on."""
+    placed: list[str] = []
+    while len(placed) < len(migrations):
+        ready = [
+            m
+            for m in migrations
+            if m not in placed and all(d in placed for d in depends_on.get(m, []))
+        ]
+        if not ready:
+            raise DeployError(f"circular DependsOn among {sorted(set(migrations) - set(placed))}")
+        placed.append(ready[0])
+    return placed
+
+
+def _outcome(logical_id: str, props: dict[str, Any], result: Result) -> Outcome:
+    mid, table = str(props["MigrationId"]), str(props["TableName"])
+    undone = result.undone.get(logical_id, {})
+    rolled_back = undone.get("Data", {}).get("Status") == "ROLLED_BACK"
+    if logical_id in result.not_started:
+        return Outcome(logical_id, mid, table, "NOT_RUN", "the deploy failed before it")
+    if logical_id in result.cancelled:
+        reason = "Resource creation cancelled: another migration failed while it ran"
+        if rolled_back:
+            reason += f"; {undone.get('Reason', '')}"
+        return Outcome(
+            logical_id, mid, table, "ROLLED_BACK" if rolled_back else "CANCELLED", reason
+        )
+    answer = result.answers.get(logical_id)
+    if answer is None:
+        return Outcome(logical_id, mid, table, "SUCCESS", "unchanged")
+    outcome = Outcome(
+        logical_id,
+        mid,
+        table,
+        answer["Status"],
+        answer.get("Reason", ""),
+        answer.get("Data", {}),
+    )
+    if rolled_back and answer["Status"] == "SUCCESS":
+        outcome.status, outcome.reason = "ROLLED_BACK", undone.get("Reason", "")
+    return outcome

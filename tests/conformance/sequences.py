@@ -303,6 +303,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         items={"v": N, "r": N},
         records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
+        local=False,  # an 8 s ServiceTimeout is below what the macro accepts (60)
     ),
     # Replacements and removals after a successful update are cleaned up: nothing runs. [1][2]
     Scenario(
@@ -337,6 +338,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         items={"v": N},
         records={"Orders/m1-add-v": "SUCCEEDED"},
+        local=False,  # the local CloudFormation deletes no stacks
     ),
     # Rollback disabled: the stack rests in UPDATE_FAILED and nothing is sent. [5] Whether the next
     # deploy sends a Create or an Update for the failed resource is not documented; the runner

@@ -149,6 +149,11 @@ def test_the_runner_follows_the_sequence(world, scenario):
     app, receiver = world
     player = Player(app, receiver)
     player.run(scenario)
+    assert_final_state(app, scenario)
+
+
+def assert_final_state(app: LocalApp, scenario: Scenario) -> None:
+    """Once every controller ended: the items of both tables and the history records."""
     wait_controllers(app)
     assert counts(app, ORDERS) == scenario.items
     assert counts(app, CUSTOMERS) == scenario.customers

@@ -114,7 +114,8 @@ def test_a_failure_fails_the_deploy_and_the_rollback_runs_down(world):
     stack = StackDriver("app", app.runner_arn, receiver)
     ok = stack.send("Create", "AddV", migration(app, "m1", ADD_V, Down=REMOVE_V))
     bad_update = {"Update": {"Expression": "SET x = :undefined"}}
-    failed = stack.send("Create", "Broken", migration(app, "m2", bad_update, Down=REMOVE_V))
+    mark = {"Update": {"Expression": "SET brokenDown = :yes", "Values": {":yes": True}}}
+    failed = stack.send("Create", "Broken", migration(app, "m2", bad_update, Down=mark))
     assert ok["Status"] == "SUCCESS"
     assert failed["Status"] == "FAILED"
     assert "Migration m2 on table Orders failed" in failed["Reason"]
@@ -125,8 +126,11 @@ def test_a_failure_fails_the_deploy_and_the_rollback_runs_down(world):
     assert stack.send("Delete", "Broken")["Status"] == "SUCCESS"
     undone = stack.send("Delete", "AddV")
     assert (undone["Status"], undone["Data"]["Status"]) == ("SUCCESS", ROLLED_BACK)
-    assert all("v" not in i for i in scan_all(app.dynamodb, "Orders").values())
+    items = scan_all(app.dynamodb, "Orders").values()
+    assert all("v" not in i for i in items)
+    assert all(i["brokenDown"] == {"BOOL": True} for i in items)  # the failed one's own Down ran
     assert ledger(app).get("Orders", "m1").status == ROLLED_BACK
+    assert ledger(app).get("Orders", "m2").status == ROLLED_BACK
 
 
 def test_a_removed_migrations_delete_touches_no_data(world):
