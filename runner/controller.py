@@ -306,6 +306,8 @@ class Controller:
         return _to_answer(state, "FAILED", error, _data(FAILED, state, counters))
 
     def _timed_out_waiting(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
+        if req.on_timeout != "Continue":  # it will not run: the next deploy must not wait on it
+            self.ledger.release(req.table, req.record_id, state["owner"])
         if req.on_timeout == "Continue":
             reason = f"Migration {req.migration_id} waits for an earlier run; it runs after it"
             return _to_answer(state, "SUCCESS", reason, {"Status": "PENDING"}, then="wait")

@@ -415,6 +415,20 @@ class MigrationLedger(History):
             return LockResult(acquired=False, record=current)
         return LockResult(acquired=True, record=MigrationRecord.from_item(resp["Attributes"]))
 
+    def release(self, table: str, migration_id: str, owner: str) -> None:
+        """Give up the lock if `owner` holds it (a request that waited and never ran)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(table, migration_id),
+                UpdateExpression="REMOVE lockOwner, leaseExpires",
+                ConditionExpression="lockOwner = :owner",
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _translate(exc, "releasing a migration lock") from exc
+
     def update_owned(
         self,
         table: str,

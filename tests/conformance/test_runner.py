@@ -17,12 +17,10 @@ import pytest
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
-from macro.expand import MIGRATION_TYPE, Settings, _expand_one
 from runner.history import RUNNING, MigrationLedger
 from tests.conformance.sequences import CUSTOMERS, MIGRATIONS, ORDERS, SCENARIOS, Request, Scenario
-from tests.functional.conftest import create_table, load, scan_all
+from tests.functional.conftest import create_table, custom_resource_properties, load, scan_all
 
-RUNTIME = ("ServiceTimeout", "DryRun", "OnTimeout")
 GENERATED = "app-Generated-1A2B3C4D5E6F7"  # the shape of an id CloudFormation makes up
 
 
@@ -40,20 +38,7 @@ def world() -> Iterator[tuple[LocalApp, ResponseReceiver]]:
 def properties(app: LocalApp, name: str) -> dict[str, Any]:
     """The custom resource's properties as the macro emits them for this migration."""
     written = {"TableName": ORDERS, **MIGRATIONS[name]}
-    settings = Settings(
-        runner_arn=app.runner_arn,
-        worker_function_arn=app.worker_arn,
-        worker_role_arn="arn:aws:iam::123456789012:role/worker",
-        history_table="dynamigrate-history",
-    )
-    resource = {"Type": MIGRATION_TYPE, "Properties": written}
-    _, _, custom = _expand_one(name, resource, settings, lambda key, body: f"https://local/{key}")
-    props = dict(custom["Properties"])
-    props.pop("ServiceToken")
-    props["StateMachineArn"] = app.state_machine(
-        {k: v for k, v in written.items() if k not in RUNTIME}
-    )
-    return props
+    return custom_resource_properties(app, app.runner_arn, name, written)
 
 
 class Player:

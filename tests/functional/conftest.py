@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_engine import LocalEngine, set_default_environment
+from dynamigrate.local_engine import HISTORY_TABLE, LocalEngine, set_default_environment
+from macro.expand import MIGRATION_TYPE, Settings, _expand_one
 
 set_default_environment()
 
@@ -57,3 +58,27 @@ def scan_all(client: Any, name: str, key: str = "pk") -> dict[str, dict[str, Any
         if "LastEvaluatedKey" not in resp:
             return items
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+RUNTIME = ("ServiceTimeout", "DryRun", "OnTimeout", "Dispose")
+
+
+def custom_resource_properties(
+    engine: LocalEngine, runner_arn: str, logical_id: str, written: dict[str, Any]
+) -> dict[str, Any]:
+    """The custom resource's properties as the real macro emits them for a migration written
+    as `written` (its checksum included); the state machine is rendered into the emulator."""
+    settings = Settings(
+        runner_arn=runner_arn,
+        worker_function_arn=engine.worker_arn,
+        worker_role_arn="arn:aws:iam::123456789012:role/worker",
+        history_table=HISTORY_TABLE,
+    )
+    resource = {"Type": MIGRATION_TYPE, "Properties": written}
+    _, stack, custom = _expand_one(logical_id, resource, settings, lambda key, body: key)
+    props = dict(custom["Properties"])
+    props.pop("ServiceToken")
+    if stack is not None:
+        spec = {k: v for k, v in written.items() if k not in RUNTIME}
+        props["StateMachineArn"] = engine.state_machine(spec)
+    return props

@@ -18,9 +18,9 @@ import pytest
 from dynamigrate.emulator import REGISTRY, emulated_aws
 from dynamigrate.local_app import CONTROLLER, RUNNER_FUNCTION, LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
-from runner.history import FAILED, ROLLED_BACK, SUCCEEDED, MigrationLedger
+from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
-from tests.functional.conftest import create_table, load, scan_all
+from tests.functional.conftest import create_table, custom_resource_properties, load, scan_all
 
 ITEMS = 300
 ADD_V = {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}}
@@ -39,21 +39,8 @@ def world() -> Iterator[tuple[LocalApp, ResponseReceiver]]:
 
 def migration(app: LocalApp, mid: str, up: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """The custom resource's properties as the macro emits them for this migration."""
-    down = extra.pop("Down", None)
-    spec = {"MigrationId": mid, "TableName": "Orders", "Up": up, **extra}
-    if down:
-        spec["Down"] = down
-    runtime = {k: extra.pop(k) for k in ("OnTimeout", "ServiceTimeout", "DryRun") if k in extra}
-    return {
-        "MigrationId": mid,
-        "TableName": "Orders",
-        "StateMachineArn": app.state_machine({k: v for k, v in spec.items() if k not in runtime}),
-        "Checksum": f"sum-{mid}-{sorted(up.items())}",
-        "HasDown": down is not None,
-        "DryRun": runtime.get("DryRun", False),
-        "OnTimeout": runtime.get("OnTimeout", "Fail"),
-        "ServiceTimeout": runtime.get("ServiceTimeout", 3600),
-    }
+    written = {"MigrationId": mid, "TableName": "Orders", "Up": up, **extra}
+    return custom_resource_properties(app, app.runner_arn, mid, written)
 
 
 def ledger(app: LocalApp) -> MigrationLedger:
@@ -338,11 +325,145 @@ def test_a_disposed_migration_needs_no_state_machine_once_applied(world):
     stack = StackDriver("app", app.runner_arn, receiver)
     props = migration(app, "m1", ADD_V)
     stack.send("Create", "AddV", props)
-    disposed = {**props, "StateMachineArn": "", "Dispose": True}
+    stack.status("UPDATE_IN_PROGRESS")
+    disposed = migration(app, "m1", ADD_V, Dispose=True)  # the macro's checksum: unchanged
+    assert (disposed["StateMachineArn"], disposed["Checksum"]) == ("", props["Checksum"])
     answer = stack.send("Update", "AddV", disposed)
     assert answer["Status"] == "SUCCESS"
     assert "state machine is disposed" in answer["Reason"]
-    never_applied = {**disposed, "MigrationId": "m2", "Checksum": "other"}
+    never_applied = migration(app, "m2", ADD_W, Dispose=True)
     refused = stack.send("Create", "Other", never_applied)
     assert refused["Status"] == "FAILED"
     assert "has Dispose: true but was never applied" in refused["Reason"]
+
+
+def crash_after(monkeypatch: pytest.MonkeyPatch, owner: Any, method: str) -> list[str]:
+    """Make `owner.method` do its work, then crash the step once (a runtime killed right after
+    the side effect), so Step Functions retries a step whose effect already happened."""
+    crashed: list[str] = []
+    original = getattr(owner, method)
+    runtime_exit = type("Runtime.ExitError", (Exception,), {})
+
+    def effect_then_crash(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not crashed:
+            crashed.append(method)
+            raise runtime_exit("RequestId: x Error: Runtime exited with error: signal: killed")
+        return result
+
+    monkeypatch.setattr(owner, method, effect_then_crash)
+    return crashed
+
+
+def steps() -> Any:
+    from runner.handlers import controller as controller_handler
+
+    return controller_handler._controller()
+
+
+def test_a_begin_retried_after_it_started_the_run_finds_the_execution(world, monkeypatch):
+    app, receiver = world
+    crashed = crash_after(monkeypatch, steps().sfn, "start_execution")
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    event = stack.event("Create", "AddV", props)
+    stack.deliver(event)
+    assert receiver.wait(event["RequestId"])["Status"] == "SUCCESS"
+    wait_controllers(app)
+    assert crashed == ["start_execution"]  # the retried Begin met ExecutionAlreadyExists
+    assert len(executions(app, props["StateMachineArn"])) == 1
+    assert len(receiver.for_request(event["RequestId"])) == 1
+    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
+
+
+def test_a_crash_after_the_answer_was_put_sends_the_same_answer_again(world, monkeypatch):
+    app, receiver = world
+    crashed = crash_after(monkeypatch, steps(), "send")
+    stack = StackDriver("app", app.runner_arn, receiver)
+    props = migration(app, "m1", ADD_V)
+    event = stack.event("Create", "AddV", props)
+    stack.deliver(event)
+    receiver.wait(event["RequestId"])
+    wait_controllers(app)
+    answers = receiver.for_request(event["RequestId"])
+    assert crashed == ["send"]
+    assert len(answers) == 2
+    assert answers[0] == answers[1]  # the same answer; CloudFormation keeps the first
+    assert answers[0]["Status"] == "SUCCESS"
+    assert len(executions(app, props["StateMachineArn"])) == 1
+
+
+def _vanish(app: LocalApp, request_id: str, props: dict[str, Any], stop_run: bool) -> None:
+    """The first request's controller dies while its run goes on (or stops too), and its lease
+    runs out."""
+    records = ledger(app)
+    deadline = time.monotonic() + 60
+    while not (record := records.get("Orders", props["MigrationId"])) or not record.attributes.get(
+        "pages"
+    ):
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.2)
+    for controller in app.controller_executions():
+        if controller["status"] == "RUNNING":
+            app.sfn.stop_execution(executionArn=controller["executionArn"])
+    if stop_run:
+        app.sfn.stop_execution(executionArn=record.execution_arn)
+    wait_controllers(app)
+    while stop_run and executions(app, props["StateMachineArn"])[0]["status"] == "RUNNING":
+        time.sleep(0.2)  # moto stops an execution when its running state returns
+    app.dynamodb.update_item(
+        TableName="dynamigrate-history",
+        Key={"pk": {"S": "Orders"}, "sk": {"S": props["MigrationId"]}},
+        UpdateExpression="SET leaseExpires = :past",
+        ExpressionAttributeValues={":past": {"N": "0"}},
+    )
+    assert records.get("Orders", props["MigrationId"]).status == RUNNING
+
+
+def test_a_run_whose_controller_vanished_is_adopted_not_started_again(world):
+    app, receiver = world
+    props = slow(app, "slow")
+    first = StackDriver("app", app.runner_arn, receiver)
+    event = first.event("Create", "Slow", props)
+    first.deliver(event)
+    _vanish(app, event["RequestId"], props, stop_run=False)
+    second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    assert len(executions(app, props["StateMachineArn"])) == 1  # adopted, not run twice
+    record = ledger(app).get("Orders", "slow")
+    assert record.status == SUCCEEDED
+    assert record.attributes["physicalId"]["S"] == second["PhysicalResourceId"]
+    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
+
+
+def test_an_expired_lease_on_a_stopped_run_turns_the_join_into_a_resume(world):
+    app, receiver = world
+    props = slow(app, "slow")
+    first = StackDriver("app", app.runner_arn, receiver)
+    event = first.event("Create", "Slow", props)
+    first.deliver(event)
+    _vanish(app, event["RequestId"], props, stop_run=True)
+    run_id = ledger(app).get("Orders", "slow").run_id
+    second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    runs = executions(app, props["StateMachineArn"])
+    assert sorted(r["status"] for r in runs) == ["ABORTED", "SUCCEEDED"]
+    record = ledger(app).get("Orders", "slow")
+    assert (record.status, record.run_id) == (SUCCEEDED, run_id)  # the same run, resumed
+    assert int(record.attributes["counters"]["M"]["scanned"]["N"]) < 2 * ITEMS
+    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
+
+
+def test_a_migration_that_waits_for_an_earlier_run_all_its_window_fails_in_time(world):
+    app, receiver = world
+    stack = StackDriver("app", app.runner_arn, receiver)
+    earlier = stack.send(
+        "Create", "Slow", slow(app, "slow", ServiceTimeout=8, OnTimeout="Continue")
+    )
+    assert earlier["Data"]["Status"] == "RUNNING"
+    later = stack.send("Create", "AddW", migration(app, "then-next", ADD_W, ServiceTimeout=8))
+    assert later["Status"] == "FAILED"
+    assert "waited for an earlier run for the whole window (8 s ServiceTimeout)" in later["Reason"]
+    never_ran = ledger(app).get("Orders", "then-next")
+    assert (never_ran.status, never_ran.lock_owner) == ("PENDING", None)  # nothing waits on it
+    wait_controllers(app)
