@@ -8,7 +8,8 @@ Which runs a rollback undoes (README, "Lifecycle"): a request undoes the run rec
 history when the stack that started the run is rolling back (`ROLLBACK_STATUSES`), the request is
 for the same logical id, the run was started in the operation now rolling back, and the request
 either names the physical id the runner answered for that run, or is a Delete naming an id the
-runner never issued (CloudFormation generates one for a Create it cancelled). Each request that
+runner never issued (CloudFormation generates one for a Create it cancelled), or is an Update back
+to the old properties (for an Update it cancelled, it names the id held before). Each request that
 starts a run answers a fresh id `<table>/<migration>/<token>`: CloudFormation treats a new id on an
 Update as a replacement and deletes exactly that id when the operation rolls back, whatever the
 phase (sources in notes/aws-facts.md and tests/conformance/sequences.py).
@@ -160,8 +161,12 @@ def undoes(req: Request, record: MigrationRecord | None, stack: Stack) -> bool:
     this_operation = stack.operation is not None and text("operation") == stack.operation
     if not (same_resource and this_operation):
         return False
+    if req.request_type == "Update":
+        # Back to the old properties: it undoes the run this operation started for the resource,
+        # whichever id it names (the one held before, when CloudFormation cancelled the Update).
+        return True
     named = req.physical_id is not None and req.physical_id == text("physicalId")
-    cancelled = req.request_type == "Delete" and not req.names_an_id_of_ours
+    cancelled = not req.names_an_id_of_ours  # CloudFormation's own id for a cancelled Create
     return named or cancelled
 
 

@@ -212,6 +212,45 @@ SCENARIOS: tuple[Scenario, ...] = (
         records={"Orders/m1-add-v": "ROLLED_BACK", "Customers/m9-broken": "ROLLED_BACK"},
         customers={"brokenDown": 50},
     ),
+    # A sibling fails while an Update's run goes on: the Update is cancelled; as a resource
+    # updated in place (CloudFormation never saw a new id) it gets an Update back to its old
+    # properties, naming the id held before. [3][4] That Update stops the run and runs Down.
+    Scenario(
+        "update-fails-while-a-migration-runs",
+        (
+            _create(Request(CREATE, "Create", "AddV", "AddVDryRun")),
+            _update(
+                Request(
+                    UPDATE,
+                    "Update",
+                    "AddV",
+                    "Slow",
+                    old="AddVDryRun",
+                    physical="answered",
+                    answer=None,
+                ),
+                Request(UPDATE, "Create", "BrokenCustomers", "BrokenCustomers", answer="FAILED"),
+                Request(
+                    UPDATE_ROLLBACK, "Update", "AddV", "AddVDryRun", old="Slow", physical="before"
+                ),
+                Request(
+                    ROLLBACK_CLEANUP,
+                    "Delete",
+                    "BrokenCustomers",
+                    "BrokenCustomers",
+                    physical="answered",
+                ),
+                ends="UPDATE_ROLLBACK_COMPLETE",
+            ),
+        ),
+        items={},
+        records={
+            "Orders/m1-add-v#dry-run": "SUCCEEDED",
+            "Orders/m1-add-v": "ROLLED_BACK",
+            "Customers/m9-broken": "ROLLED_BACK",
+        },
+        customers={"brokenDown": 50},
+    ),
     # A failed update: in-place updates get an Update back in UPDATE_ROLLBACK_IN_PROGRESS (none
     # here), then what it created is deleted in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS. [1]
     Scenario(

@@ -204,9 +204,11 @@ def test_an_update_back_to_the_old_properties_undoes_the_run_of_the_failed_ones(
     assert req.migration_id == "m1"
     rolling_back = Stack("UPDATE_ROLLBACK_IN_PROGRESS", OP)
     assert decide(req, record(SUCCEEDED), rolling_back) == Decision("down")
-    # The Update naming the id the stack held before the failed update undoes nothing.
-    earlier = Request.from_event({**rollback, "PhysicalResourceId": "Orders/m1/t0"}, old=True)
-    assert decide(earlier, record(SUCCEEDED), rolling_back) == Decision(
+    # Naming the id held before (CloudFormation cancelled the Update while its run went on).
+    cancelled = Request.from_event({**rollback, "PhysicalResourceId": "Orders/m1/t0"}, old=True)
+    assert decide(cancelled, record(RUNNING), rolling_back) == Decision("down")
+    # A run an earlier operation started (this one changed only, say, the Description).
+    assert decide(req, record(SUCCEEDED, operation="earlier"), rolling_back) == Decision(
         "answer", "SUCCESS", "The stack is rolling back; nothing was run"
     )
 
