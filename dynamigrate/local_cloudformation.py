@@ -116,8 +116,8 @@ class StackDriver:
 
     @property
     def rolled_back_creation(self) -> bool:
-        """A stack whose creation rolled back: it can only be deleted (and created again)."""
-        return self._status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
+        """A stack deleted, or whose creation rolled back: the next deploy creates it again."""
+        return self._status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_COMPLETE")
 
     def status(self, status: str) -> None:
         """The stack's status from now on; an update also gets its LastUpdatedTime."""

@@ -152,7 +152,8 @@ class LocalDeployer:
         self.iam = boto3.client("iam", region_name=REGION)
         self.ledger = MigrationLedger(self.dynamodb, HISTORY_TABLE)
         self.driver = StackDriver(stack_name, app.runner_arn, receiver)
-        self.log: list[Sent] = []  # the requests the last deploy sent, as the conformance data
+        self.log: list[Sent] = []  # the requests the last operation sent, as the conformance data
+        self._failed: tuple[StackOperation, dict[str, dict[str, Any]], Result] | None = None
 
     # ---- resources CloudFormation would create before the migrations -------------------------
 
@@ -307,6 +308,7 @@ class LocalDeployer:
         data: dict[str, list[Item]] | None = None,
         parameters: dict[str, str] | None = None,
         dry_run: bool = False,
+        disable_rollback: bool = False,
     ) -> Deployment:
         try:
             scope = Scope(
@@ -339,10 +341,16 @@ class LocalDeployer:
             return url
 
         expanded = expand(template, self.settings(), upload)
-        return Deployment(tables, self._run_migrations(expanded, migrations, bodies, scope))
+        outcomes = self._run_migrations(expanded, migrations, bodies, scope, disable_rollback)
+        return Deployment(tables, outcomes)
 
     def _run_migrations(
-        self, expanded: dict[str, Any], migrations: list[str], bodies: dict[str, Any], scope: Scope
+        self,
+        expanded: dict[str, Any],
+        migrations: list[str],
+        bodies: dict[str, Any],
+        scope: Scope,
+        disable_rollback: bool = False,
     ) -> list[Outcome]:
         """CloudFormation's part: requests in its phases and order (dynamigrate.stack_operation)."""
         resources = expanded["Resources"]
@@ -369,11 +377,43 @@ class LocalDeployer:
             self.driver.properties,
             self.driver.physical_ids,
         )
-        result = operation.run(desired, depends_on, lambda a, b: strings(a) == strings(b))
+        result = operation.run(
+            desired, depends_on, lambda a, b: strings(a) == strings(b), disable_rollback
+        )
+        self._failed = (operation, desired, result) if result.status.endswith("_FAILED") else None
+        self._hold(result)
+        return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
+
+    def _hold(self, result: Result) -> None:
         self.log = result.log
         self.driver.properties = dict(result.properties)
         self.driver.physical_ids = dict(result.physical_ids)
+
+    def roll_back(self) -> list[Outcome]:
+        """RollbackStack after a deploy with rollback disabled failed."""
+        if self._failed is None:
+            raise DeployError(
+                f"stack {self.stack_name} is {self.driver.current_status or 'not deployed'}: "
+                "only a stack whose deploy failed with rollback disabled can be rolled back"
+            )
+        operation, desired, result = self._failed
+        result.log, result.undone = [], {}
+        operation.roll_back(desired, result)
+        self._failed = None
+        self._hold(result)
         return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
+
+    def delete(self) -> None:
+        """DeleteStack: every migration gets its Delete; the data and the history stay."""
+        operation = StackOperation(
+            self.stack_name,
+            self.driver.status,
+            self._send,
+            self.driver.properties,
+            self.driver.physical_ids,
+        )
+        self._failed = None
+        self._hold(operation.delete_stack())
 
 
 def _in_dependency_order(migrations: list[str], depends_on: dict[str, list[str]]) -> list[str]:

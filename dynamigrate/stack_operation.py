@@ -12,7 +12,10 @@ test holds it to them:
   (UPDATE_ROLLBACK_IN_PROGRESS), then a Delete for each one it created or replaced
   (UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS);
 - a successful update (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS): a Delete for the old id of each
-  replaced resource and for each resource removed from the template.
+  replaced resource and for each resource removed from the template;
+- rollback disabled: a failure leaves CREATE_FAILED / UPDATE_FAILED and sends nothing more, until
+  the next deploy or RollbackStack (`roll_back`); DeleteStack (`delete_stack`) deletes every
+  resource.
 A Delete that fails in a cleanup phase is tried three times, then skipped.
 """
 
@@ -30,6 +33,7 @@ CREATE, UPDATE = "CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"
 ROLLBACK, UPDATE_ROLLBACK = "ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"
 ROLLBACK_CLEANUP = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
 CLEANUP = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+DELETE = "DELETE_IN_PROGRESS"
 CLEANUP_ATTEMPTS = 3
 
 # send(request type, logical id, properties, physical id, old properties) -> the answer
@@ -53,6 +57,7 @@ class Result:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # forward answers
     cancelled: list[str] = field(default_factory=list)
     not_started: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)  # in the order their requests were sent
     undone: dict[str, dict[str, Any]] = field(default_factory=dict)  # rollback answers
     log: list[Sent] = field(default_factory=list)
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # what the stack holds
@@ -88,8 +93,14 @@ class StackOperation:
         desired: dict[str, dict[str, Any]],
         depends_on: dict[str, list[str]],
         unchanged: Callable[[dict[str, Any], dict[str, Any]], bool],
+        disable_rollback: bool = False,
     ) -> Result:
-        """Deploy `desired` (logical id -> properties, in dependency order)."""
+        """Deploy `desired` (logical id -> properties, in dependency order).
+
+        With `disable_rollback` a failure leaves the stack in CREATE_FAILED / UPDATE_FAILED with
+        what succeeded kept and nothing sent; `roll_back` is then RollbackStack. Whether
+        CloudFormation cancels what is in progress then is not documented; here it lets it end.
+        """
         forward = UPDATE if self.updating else CREATE
         self.set_status(forward)
         result = Result(status=forward)
@@ -99,9 +110,12 @@ class StackOperation:
             if logical_id not in self.held_properties
             or not unchanged(self.held_properties[logical_id], props)
         ]
-        started = self._forward(forward, desired, depends_on, todo, result)
-        if result.cancelled or any(a["Status"] != "SUCCESS" for a in result.answers.values()):
-            self._roll_back(desired, started, result)
+        result.started = self._forward(forward, desired, depends_on, todo, result, disable_rollback)
+        failed = any(a["Status"] != "SUCCESS" for a in result.answers.values())
+        if (result.cancelled or failed) and disable_rollback:
+            self._keep_failed(desired, result)
+        elif result.cancelled or failed:
+            self.roll_back(desired, result)
         elif self.updating:
             self._clean_up(desired, result)
         else:
@@ -119,6 +133,7 @@ class StackOperation:
         depends_on: dict[str, list[str]],
         todo: list[str],
         result: Result,
+        finish_in_flight: bool = False,
     ) -> list[str]:
         done = {logical_id for logical_id in desired if logical_id not in todo}
         pending = list(todo)
@@ -127,8 +142,8 @@ class StackOperation:
         in_flight: set[str] = set()
         logged: dict[str, int] = {}  # the log in the order requests were sent
         failed = False
-        while (pending or in_flight) and not failed:
-            for logical_id in list(pending):
+        while (pending or in_flight) and not (failed and not (finish_in_flight and in_flight)):
+            for logical_id in [] if failed else list(pending):
                 deps = [d for d in depends_on.get(logical_id, []) if d in desired]
                 if all(d in done for d in deps):
                     pending.remove(logical_id)
@@ -177,10 +192,20 @@ class StackOperation:
         held = self.held_ids.get(logical_id)
         return bool(held and answer and answer["PhysicalResourceId"] != held)
 
-    def _roll_back(
-        self, desired: dict[str, dict[str, Any]], started: list[str], result: Result
-    ) -> None:
-        newest_first = list(reversed(started))
+    def _keep_failed(self, desired: dict[str, dict[str, Any]], result: Result) -> None:
+        """Rollback disabled: what succeeded is kept; a failed Create's resource is retried by
+        the next deploy, a failed Update's keeps its old properties."""
+        result.status = "UPDATE_FAILED" if self.updating else "CREATE_FAILED"
+        self.set_status(result.status)
+        result.properties, result.physical_ids = dict(self.held_properties), dict(self.held_ids)
+        for logical_id, answer in result.answers.items():
+            if answer["Status"] == "SUCCESS":
+                result.properties[logical_id] = desired[logical_id]
+                result.physical_ids[logical_id] = str(answer["PhysicalResourceId"])
+
+    def roll_back(self, desired: dict[str, dict[str, Any]], result: Result) -> None:
+        """Undo the operation `result` describes: after its failure, or as RollbackStack."""
+        newest_first = list(reversed(result.started))
         if self.updating:
             self.set_status(UPDATE_ROLLBACK)
             for logical_id in newest_first:
@@ -250,6 +275,17 @@ class StackOperation:
         self._keep(desired, result)
         result.status = "UPDATE_COMPLETE"
         self.set_status(result.status)
+
+    def delete_stack(self) -> Result:
+        """DeleteStack: a Delete for every resource, newest first, naming the id it holds."""
+        result = Result(status=DELETE)
+        self.set_status(DELETE)
+        for logical_id in reversed(list(self.held_ids)):
+            props, physical = self.held_properties[logical_id], self.held_ids[logical_id]
+            self._delete(result, DELETE, logical_id, props, physical, "answered", 1)
+        result.status = "DELETE_COMPLETE"
+        self.set_status(result.status)
+        return result
 
     def _keep(self, desired: dict[str, dict[str, Any]], result: Result) -> None:
         result.properties = dict(desired)

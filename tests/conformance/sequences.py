@@ -320,7 +320,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             "Orders/m1-add-v": "ROLLED_BACK",
             "Orders/m9-broken": "ROLLED_BACK",
         },
-        local=False,
+        local=False,  # the local CloudFormation follows the documented reading
     ),
     # A migration without Down stopped by its window twice: each rollback leaves its changes and
     # its checkpoints, each redeploy resumes the same run, the third finishes it. [1][2]
@@ -377,7 +377,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         items={"v": N},
         records={"Orders/m1-add-v": "SUCCEEDED"},
-        local=False,  # the local CloudFormation deletes no stacks
     ),
     # Rollback disabled: the stack rests in UPDATE_FAILED and nothing is sent. [5] Whether the next
     # deploy sends a Create or an Update for the failed resource is not documented; the runner
@@ -394,7 +393,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         items={"v": N, "r": N},
         records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
-        local=False,
+        local=False,  # an 8 s ServiceTimeout is below what the macro accepts (60)
     ),
     # Rollback disabled, then RollbackStack: the failed update is rolled back as usual. [5]
     Scenario(
@@ -421,7 +420,6 @@ SCENARIOS: tuple[Scenario, ...] = (
             "Orders/m2-add-w": "ROLLED_BACK",
             "Orders/m9-broken": "ROLLED_BACK",
         },
-        local=False,
     ),
     # An alarm rolls the update back after every resource succeeded. [6]
     Scenario(
@@ -436,7 +434,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         items={"v": N},
         records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m2-add-w": "ROLLED_BACK"},
-        local=False,
+        local=False,  # no alarms locally
     ),
     # The Down fails: a Delete failing in the cleanup phase is tried three times, then skipped,
     # and the stack ends UPDATE_ROLLBACK_COMPLETE (not UPDATE_ROLLBACK_FAILED: that follows a
