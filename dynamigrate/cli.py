@@ -106,8 +106,29 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--stack", default="local", help="stack name (default: local)")
     deploy.add_argument("--dry-run", action="store_true")
     deploy.add_argument(
+        "--disable-rollback",
+        action="store_true",
+        help="on failure, leave the stack in CREATE_FAILED/UPDATE_FAILED: nothing is undone until "
+        "a later deploy resumes the failed run or `local rollback` rolls it back",
+    )
+    deploy.add_argument(
         "--endpoint-url", help=f"the server (default: $AWS_ENDPOINT_URL, else {DEFAULT_ENDPOINT})"
     )
+    for name, what in (
+        ("rollback", "RollbackStack: roll back a deploy that failed with --disable-rollback"),
+        ("delete", "DeleteStack: each migration gets its Delete; data and history stay"),
+    ):
+        cmd = local_sub.add_parser(
+            name,
+            help=what,
+            description=f"{what}. Exit 0 when the stack operation completed, 2 when it did not, "
+            "1 on bad input.",
+        )
+        cmd.add_argument("--stack", default="local", help="stack name (default: local)")
+        cmd.add_argument(
+            "--endpoint-url",
+            help=f"the server (default: $AWS_ENDPOINT_URL, else {DEFAULT_ENDPOINT})",
+        )
     return parser
 
 
@@ -139,8 +160,16 @@ def _run(args: argparse.Namespace) -> int:
         return commands.local_serve(args.port)
     if args.local_command == "deploy":
         return commands.local_deploy(
-            args.endpoint_url, args.template, args.data, args.param, args.stack, args.dry_run
+            args.endpoint_url,
+            args.template,
+            args.data,
+            args.param,
+            args.stack,
+            args.dry_run,
+            args.disable_rollback,
         )
+    if args.local_command in ("rollback", "delete"):
+        return commands.local_stack_operation(args.endpoint_url, args.local_command, args.stack)
     return commands.local_run(args.template, args.data, args.out, args.param, args.dry_run)
 
 

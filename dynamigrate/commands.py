@@ -290,30 +290,60 @@ def local_deploy(
     parameters: list[str] | None,
     stack: str,
     dry_run: bool,
+    disable_rollback: bool = False,
 ) -> int:
     """Deploy a template to a running `local serve`; later deploys of the stack update it."""
-    import urllib.error  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
-    url = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT).rstrip("/")
     if not template_path.is_file():
         raise UserError(f"{template_path}: no such file")
     files = {k: str(Path(v).resolve()) for k, v in _pairs(data, "--data").items()}
     for logical_id, path in files.items():
         if not Path(path).is_file():
             raise UserError(f"--data {logical_id}={path}: no such file")
-    body = json.dumps(
-        {
-            "template": str(template_path.resolve()),
-            "data": files,
-            "params": _pairs(parameters, "--param"),
-            "stack": stack,
-            "dryRun": dry_run,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{url}/_dynamigrate/deploy",
-        data=body,
+    request = {
+        "template": str(template_path.resolve()),
+        "data": files,
+        "params": _pairs(parameters, "--param"),
+        "stack": stack,
+        "dryRun": dry_run,
+        "disableRollback": disable_rollback,
+    }
+    result = _call_server(endpoint, "deploy", request, str(template_path))
+    _print_outcomes(result["outcomes"])
+    if result.get("stackStatus", "").endswith("_FAILED"):
+        print(
+            f"stack {stack}: {result['stackStatus']} (rollback disabled): deploy again to resume, "
+            f"or `dynamigrate local rollback --stack {stack}` to roll it back"
+        )
+    return 0 if result["succeeded"] else 2
+
+
+def local_stack_operation(endpoint: str | None, operation: str, stack: str) -> int:
+    """RollbackStack (`rollback`) or DeleteStack (`delete`) on a stack of `local serve`."""
+    result = _call_server(endpoint, operation, {"stack": stack}, f"stack {stack}")
+    _print_outcomes(result["outcomes"])
+    print(f"stack {stack}: {result['stackStatus']}")
+    return 0 if result["succeeded"] else 2
+
+
+def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
+    for outcome in outcomes:
+        line = f"{outcome['status']:<11} {outcome['logical_id']} ({outcome['migration_id']})"
+        if outcome["status"] != "SUCCESS" or outcome["reason"] == "unchanged":
+            line += f": {outcome['reason']}"
+        print(line)
+
+
+def _call_server(
+    endpoint: str | None, route: str, request: dict[str, Any], what: str
+) -> dict[str, Any]:
+    """POST a control request to `local serve`, with progress bars while it works."""
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    url = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT).rstrip("/")
+    post = urllib.request.Request(
+        f"{url}/_dynamigrate/{route}",
+        data=json.dumps(request).encode(),
         method="POST",
         headers={"Content-Type": "application/json"},
     )
@@ -322,7 +352,7 @@ def local_deploy(
 
     def send() -> None:
         try:
-            with urllib.request.urlopen(request, timeout=7200) as reply:
+            with urllib.request.urlopen(post, timeout=7200) as reply:
                 result.update(json.loads(reply.read()))
         except urllib.error.HTTPError as exc:
             result.update(json.loads(exc.read() or b"{}") or {"error": str(exc)})
@@ -340,13 +370,8 @@ def local_deploy(
             "`dynamigrate local serve`"
         )
     if "error" in result:
-        raise UserError(f"{template_path}: {result['error']}")
-    for outcome in result["outcomes"]:
-        line = f"{outcome['status']:<11} {outcome['logical_id']} ({outcome['migration_id']})"
-        if outcome["status"] != "SUCCESS" or outcome["reason"] == "unchanged":
-            line += f": {outcome['reason']}"
-        print(line)
-    return 0 if result["succeeded"] else 2
+        raise UserError(f"{what}: {result['error']}")
+    return result
 
 
 def _follow(connection: Connection, thread: threading.Thread) -> None:

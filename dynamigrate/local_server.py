@@ -27,6 +27,7 @@ from dynamigrate.templates import TemplateError, load_template
 from macro.errors import InvalidTemplateError
 
 CONTROL_PREFIX = "/_dynamigrate/"
+COMPLETED = frozenset({"ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "DELETE_COMPLETE"})
 StartResponse = Callable[..., Any]
 
 
@@ -100,10 +101,13 @@ class LocalServer:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-            if environ["PATH_INFO"] != CONTROL_PREFIX + "deploy":
-                status, body = "404 Not Found", {"error": "unknown route"}
-            else:
+            route = environ["PATH_INFO"].removeprefix(CONTROL_PREFIX)
+            if route == "deploy":
                 body = self.deploy(request)
+            elif route in ("rollback", "delete"):
+                body = self.stack_operation(route, str(request.get("stack") or "local"))
+            else:
+                status, body = "404 Not Found", {"error": "unknown route"}
         except (DeployError, DataFileError, TemplateError, InvalidTemplateError, ValueError) as exc:
             status, body = "400 Bad Request", {"error": str(exc)}
         payload = json.dumps(body).encode()
@@ -127,9 +131,32 @@ class LocalServer:
                 data,
                 request.get("params") or {},
                 bool(request.get("dryRun")),
+                bool(request.get("disableRollback")),
             )
+            status = deployer.driver.current_status
         return {
             "tables": deployment.tables,
             "outcomes": [vars(o) for o in deployment.outcomes],
             "succeeded": deployment.succeeded,
+            "stackStatus": status,
+        }
+
+    def stack_operation(self, operation: str, stack: str) -> dict[str, Any]:
+        """RollbackStack or DeleteStack on a stack an earlier deploy created."""
+        with self.lock:
+            deployer = self.deployers.get(stack)
+            if deployer is None:
+                raise DeployError(f"no stack {stack} was deployed to this server")
+            if operation == "rollback":
+                outcomes = deployer.roll_back()
+            else:
+                deployer.delete()
+                outcomes = []
+                del self.deployers[stack]
+            status = deployer.driver.current_status
+        return {
+            "outcomes": [vars(o) for o in outcomes],
+            "succeeded": status
+            in ("ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "DELETE_COMPLETE"),
+            "stackStatus": status,
         }

@@ -181,3 +181,44 @@ def test_local_deploy_without_a_server_says_how_to_start_one(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"no dynamigrate emulator at {url}" in err
     assert "dynamigrate local serve" in err
+
+
+def test_rollback_disabled_then_local_rollback_and_delete(server, tmp_path, capsys):
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(f'{{"pk": "i{i}"}}\n' for i in range(30)))
+    for name, body in (("v1", V1), ("v3", V3)):
+        (tmp_path / f"{name}.yaml").write_text(body)
+    endpoint = ["--endpoint-url", server]
+    assert (
+        main(["local", "deploy", str(tmp_path / "v1.yaml"), "--data", f"Items={data}", *endpoint])
+        == 0
+    )
+    capsys.readouterr()
+
+    v3 = ["local", "deploy", str(tmp_path / "v3.yaml"), "--disable-rollback", *endpoint]
+    assert main(v3) == 2
+    out = capsys.readouterr().out
+    assert "FAILED      Broken (m5-broken)" in out
+    assert "stack local: UPDATE_FAILED (rollback disabled)" in out
+    assert all(i["d"]["N"] == "4" for i in items(server).values())  # nothing undone yet
+
+    assert main(["local", "rollback", *endpoint]) == 0
+    out = capsys.readouterr().out
+    assert "ROLLED_BACK AddD (m4-add-d)" in out
+    assert "stack local: UPDATE_ROLLBACK_COMPLETE" in out
+    assert all("c" not in i and "d" not in i for i in items(server).values())
+    assert main(["history", "--json", *endpoint]) == 0
+    history = {h["migrationId"]: h["status"] for h in json.loads(capsys.readouterr().out)}
+    assert (history["m3-add-c"], history["m4-add-d"], history["m5-broken"]) == (
+        "ROLLED_BACK",
+        "ROLLED_BACK",
+        "FAILED",
+    )
+
+    assert main(["local", "rollback", *endpoint]) == 1  # nothing failed to roll back now
+    assert "only a stack whose deploy failed with rollback disabled" in capsys.readouterr().err
+    assert main(["local", "delete", *endpoint]) == 0
+    assert "stack local: DELETE_COMPLETE" in capsys.readouterr().out
+    assert all(i["b"]["N"] == "2" for i in items(server).values())  # data stays
+    assert main(["local", "delete", "--stack", "nope", *endpoint]) == 1
+    assert "no stack nope was deployed to this server" in capsys.readouterr().err
