@@ -135,6 +135,7 @@ class Request:
     old: str | None = None  # Update: the migration in OldResourceProperties
     physical: str | None = None  # "answered" | "before" | "generated"; None for a Create
     answer: str | None = "SUCCESS"  # None: cancelled, CloudFormation no longer waits for it
+    reason: str = ""  # a part of the answer's Reason the runner must give
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Scenario:
     records: dict[str, str]  # history record (<table>/<sort key>) -> final status
     local: bool = True  # the local CloudFormation can deploy it (its failures are migrations')
     customers: dict[str, int] = field(default_factory=dict)  # the same for the customers table
+    resumed: str = ""  # a record whose run every operation continued (the same run id)
 
 
 def _create(*requests: Request, ends: str = "CREATE_COMPLETE") -> Operation:
@@ -204,7 +206,14 @@ SCENARIOS: tuple[Scenario, ...] = (
                 Request(
                     ROLLBACK, "Delete", "BrokenCustomers", "BrokenCustomers", physical="answered"
                 ),
-                Request(ROLLBACK, "Delete", "Slow", "Slow", physical="generated"),
+                Request(
+                    ROLLBACK,
+                    "Delete",
+                    "Slow",
+                    "Slow",
+                    physical="generated",
+                    reason="Migration m1-add-v: ROLLED_BACK",
+                ),
                 ends="ROLLBACK_COMPLETE",
             ),
         ),
@@ -329,13 +338,41 @@ SCENARIOS: tuple[Scenario, ...] = (
         (
             _create(Request(CREATE, "Create", "AddV", "AddV")),
             _update(
-                Request(UPDATE, "Create", "Stopped", "Stopped", answer="FAILED"),
-                Request(ROLLBACK_CLEANUP, "Delete", "Stopped", "Stopped", physical="answered"),
+                Request(
+                    UPDATE,
+                    "Create",
+                    "Stopped",
+                    "Stopped",
+                    answer="FAILED",
+                    reason="did not finish within the custom resource's window (8 s",
+                ),
+                Request(
+                    ROLLBACK_CLEANUP,
+                    "Delete",
+                    "Stopped",
+                    "Stopped",
+                    physical="answered",
+                    reason="has no Down; its changes stay in place",
+                ),
                 ends="UPDATE_ROLLBACK_COMPLETE",
             ),
             _update(
-                Request(UPDATE, "Create", "Stopped", "Stopped", answer="FAILED"),
-                Request(ROLLBACK_CLEANUP, "Delete", "Stopped", "Stopped", physical="answered"),
+                Request(
+                    UPDATE,
+                    "Create",
+                    "Stopped",
+                    "Stopped",
+                    answer="FAILED",
+                    reason="did not finish within the custom resource's window (8 s",
+                ),
+                Request(
+                    ROLLBACK_CLEANUP,
+                    "Delete",
+                    "Stopped",
+                    "Stopped",
+                    physical="answered",
+                    reason="has no Down; its changes stay in place",
+                ),
                 ends="UPDATE_ROLLBACK_COMPLETE",
             ),
             _update(Request(UPDATE, "Create", "Stopped", "StoppedThenFinished")),
@@ -343,6 +380,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         items={"v": N, "r": N},
         records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
         local=False,  # an 8 s ServiceTimeout is below what the macro accepts (60)
+        resumed="Orders/m4-add-r",
     ),
     # Replacements and removals after a successful update are cleaned up: nothing runs. [1][2]
     Scenario(
@@ -354,8 +392,22 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
             _update(
                 Request(UPDATE, "Update", "AddV", "AddV", old="AddVDryRun", physical="answered"),
-                Request(CLEANUP, "Delete", "AddV", "AddVDryRun", physical="before"),
-                Request(CLEANUP, "Delete", "AddW", "AddW", physical="before"),
+                Request(
+                    CLEANUP,
+                    "Delete",
+                    "AddV",
+                    "AddVDryRun",
+                    physical="before",
+                    reason="Nothing to do: data and history are kept",
+                ),
+                Request(
+                    CLEANUP,
+                    "Delete",
+                    "AddW",
+                    "AddW",
+                    physical="before",
+                    reason="Nothing to do: data and history are kept",
+                ),
             ),
         ),
         items={"v": N, "w": N},
@@ -371,7 +423,16 @@ SCENARIOS: tuple[Scenario, ...] = (
             _create(Request(CREATE, "Create", "AddV", "AddV")),
             Operation(
                 "delete",
-                (Request(DELETE, "Delete", "AddV", "AddV", physical="answered"),),
+                (
+                    Request(
+                        DELETE,
+                        "Delete",
+                        "AddV",
+                        "AddV",
+                        physical="answered",
+                        reason="Nothing to do: data and history are kept",
+                    ),
+                ),
                 "DELETE_COMPLETE",
             ),
         ),
@@ -394,6 +455,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         items={"v": N, "r": N},
         records={"Orders/m1-add-v": "SUCCEEDED", "Orders/m4-add-r": "SUCCEEDED"},
         local=False,  # an 8 s ServiceTimeout is below what the macro accepts (60)
+        resumed="Orders/m4-add-r",
     ),
     # Rollback disabled, then RollbackStack: the failed update is rolled back as usual. [5]
     Scenario(
@@ -455,6 +517,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                         "BadDown",
                         physical="answered",
                         answer="FAILED",
+                        reason="Down m5-add-d on table Orders failed",
                     )
                 ]
                 * 3,

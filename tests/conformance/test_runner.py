@@ -51,6 +51,7 @@ class Player:
         self.answered: dict[str, str] = {}  # the id CloudFormation holds for each resource
         self.before: dict[str, str] = {}  # the ids held when the current operation began
         self.answers: list[tuple[Request, dict[str, Any]]] = []
+        self.run_ids: list[str | None] = []  # the resumed record's run after each operation
 
     def physical(self, request: Request) -> str | None:
         if request.physical == "generated":
@@ -79,6 +80,7 @@ class Player:
         answer = self.receiver.wait(event["RequestId"], timeout=300)
         self.answers.append((request, answer))
         assert answer["Status"] == request.answer, (request, answer["Reason"])
+        assert request.reason in answer["Reason"], (request, answer["Reason"])
         if request.type == "Delete":
             assert answer["PhysicalResourceId"] == event["PhysicalResourceId"]
         elif (
@@ -111,6 +113,12 @@ class Player:
             self.stack.status(operation.ends)
             if operation.ends in ("ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
                 self.answered = dict(self.before)
+            if scenario.resumed:
+                table, record_id = scenario.resumed.split("/", 1)
+                record = MigrationLedger(self.app.dynamodb, "dynamigrate-history").get(
+                    table, record_id
+                )
+                self.run_ids.append(record.run_id if record else None)
 
 
 def counts(app: LocalApp, table: str) -> dict[str, int]:
@@ -135,6 +143,10 @@ def test_the_runner_follows_the_sequence(world, scenario):
     player = Player(app, receiver)
     player.run(scenario)
     assert_final_state(app, scenario)
+    if scenario.resumed:  # every deploy after the first failure continued the same run
+        ran = [run_id for run_id in player.run_ids if run_id]
+        assert len(ran) >= 2
+        assert len(set(ran)) == 1, ran
 
 
 def assert_final_state(app: LocalApp, scenario: Scenario) -> None:
@@ -146,3 +158,4 @@ def assert_final_state(app: LocalApp, scenario: Scenario) -> None:
     records = {f"{r.table}/{r.migration_id}": r.status for r in ledger.records()}
     assert records == scenario.records
     assert all(r.lock_owner is None for r in ledger.records())
+    assert all(r.last_error for r in ledger.records() if r.status == "FAILED")  # says why
