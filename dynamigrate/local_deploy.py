@@ -35,12 +35,11 @@ from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
 from dynamigrate.stack_operation import Result, Sent, StackOperation
-from macro.expand import MIGRATION_TYPE, Settings, expand
+from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.history import MigrationLedger, MigrationRecord
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
-FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 TABLE_PROPERTIES = (
     "AttributeDefinitions",
     "KeySchema",

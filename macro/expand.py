@@ -19,6 +19,7 @@ from macro.contract import validate
 from macro.errors import InvalidTemplateError, located
 from macro.nested import checksum, nested_template, normalized_spec
 
+FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 MIGRATION_TYPE = "Custom::DynamoMigration"
 DEFAULT_SERVICE_TIMEOUT = 3600
 MAX_RESOURCES = 500
@@ -68,13 +69,49 @@ def _problems(resources: dict[str, Any], migrations: list[str]) -> list[str]:
     return problems
 
 
-def _stack_parameters(props: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def function_arn(value: Any, resources: dict[str, Any]) -> Any:
+    """The ARN of a transform function given by name, ARN or reference.
+
+    Lambda takes a name or an ARN, but the data role's policy needs an ARN (IAM refuses any other
+    Resource with MalformedPolicyDocument): a name becomes the ARN in this stack's partition,
+    region and account, and a Ref to a function of the template (whose Ref is its name) becomes
+    its GetAtt Arn. Other intrinsics (a parameter, an import) must give an ARN themselves.
+    """
+    if isinstance(value, str):
+        if value.startswith("arn:"):
+            return value
+        return {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":lambda:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    ":function:",
+                    value,
+                ],
+            ]
+        }
+    if isinstance(value, dict) and list(value) == ["Ref"]:
+        target = resources.get(value["Ref"])
+        if isinstance(target, dict) and target.get("Type") in FUNCTION_TYPES:
+            return {"Fn::GetAtt": [value["Ref"], "Arn"]}
+    return value
+
+
+def _stack_parameters(
+    props: dict[str, Any], settings: Settings, resources: dict[str, Any]
+) -> dict[str, Any]:
     params: dict[str, Any] = {"TableName": props["TableName"]}
     if "Target" in props:
         params["TargetTableName"] = props["Target"]
     for direction in ("Up", "Down"):
         if "Function" in (props.get(direction) or {}):
-            params[f"{direction}FunctionArn"] = props[direction]["Function"]
+            function = props[direction]["Function"]
+            params[f"{direction}FunctionArn"] = function_arn(function, resources)
     params.update(
         WorkerFunctionArn=settings.worker_function_arn,
         WorkerRoleArn=settings.worker_role_arn,
@@ -84,7 +121,11 @@ def _stack_parameters(props: dict[str, Any], settings: Settings) -> dict[str, An
 
 
 def _expand_one(
-    logical_id: str, resource: dict[str, Any], settings: Settings, upload: Upload
+    logical_id: str,
+    resource: dict[str, Any],
+    settings: Settings,
+    upload: Upload,
+    resources: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
     props = resource["Properties"]
     migration_id = props.get("MigrationId", logical_id)
@@ -99,7 +140,10 @@ def _expand_one(
         url = upload(f"{settings.key_prefix}{hashlib.sha256(body).hexdigest()}.json", body)
         stack = {
             "Type": "AWS::CloudFormation::Stack",
-            "Properties": {"TemplateURL": url, "Parameters": _stack_parameters(props, settings)},
+            "Properties": {
+                "TemplateURL": url,
+                "Parameters": _stack_parameters(props, settings, resources or {}),
+            },
         }
     custom: dict[str, Any] = {
         "Type": MIGRATION_TYPE,
@@ -156,7 +200,9 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
         props = resources[logical_id]["Properties"]
         # The nested stack depends on its table through the TableName parameter (a Ref or GetAtt),
         # and the custom resource on the stack through the StateMachineArn GetAtt.
-        stack_id, stack, custom = _expand_one(logical_id, resources[logical_id], settings, upload)
+        stack_id, stack, custom = _expand_one(
+            logical_id, resources[logical_id], settings, upload, resources
+        )
         custom["DependsOn"] = _depends_on(resources[logical_id])
         if stack is not None:  # a disposed migration keeps only its record-keeping resource
             out["Resources"][stack_id] = stack
