@@ -31,6 +31,7 @@ class Scope:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     stack_name: str = "local"
+    url_suffix: str = "amazonaws.com"
 
     def pseudo(self) -> dict[str, str]:
         return {
@@ -39,8 +40,8 @@ class Scope:
             "AWS::StackName": self.stack_name,
             "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/"
             f"{self.stack_name}/local",
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws-cn" if self.region.startswith("cn-") else "aws",
+            "AWS::URLSuffix": self.url_suffix,
         }
 
     def ref(self, name: str, where: str) -> Any:

@@ -24,7 +24,7 @@ MIGRATION_TYPE = "Custom::DynamoMigration"
 DEFAULT_SERVICE_TIMEOUT = 3600
 MAX_RESOURCES = 500
 MAX_TEMPLATE_BYTES = 1_000_000
-Upload = Callable[[str, bytes], str]  # (key, body) -> TemplateURL
+Upload = Callable[[str, bytes], Any]  # (key, body) -> TemplateURL (a string or an intrinsic)
 
 
 @dataclass(frozen=True)

@@ -36,15 +36,21 @@ def _s3() -> Any:
     return boto3.client("s3")
 
 
-def s3_uploader(bucket: str, region: str) -> Any:
-    """Content-addressed upload: an existing key already holds exactly this body."""
+def s3_uploader(bucket: str) -> Any:
+    """Content-addressed upload: an existing key already holds exactly this body.
 
-    def upload(key: str, body: bytes) -> str:
+    The TemplateURL is left for CloudFormation to complete with the stack's region and
+    `AWS::URLSuffix`, the partition's domain ("amazonaws.com", "amazonaws.com.cn" in China;
+    AWS CloudFormation User Guide, "Pseudo parameters reference"). The bucket is in the macro's
+    region, which is the stack's: a macro serves only its own account and region.
+    """
+
+    def upload(key: str, body: bytes) -> dict[str, str]:
         try:
             _s3().head_object(Bucket=bucket, Key=key)
         except _s3().exceptions.ClientError:
             _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-        return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+        return {"Fn::Sub": f"https://{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{key}"}
 
     return upload
 
@@ -52,7 +58,7 @@ def s3_uploader(bucket: str, region: str) -> Any:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = event.get("requestId")
     try:
-        upload = s3_uploader(os.environ["ARTIFACTS_BUCKET"], event.get("region") or "us-east-1")
+        upload = s3_uploader(os.environ["ARTIFACTS_BUCKET"])
         fragment = expand(event["fragment"], settings_from_environment(), upload)
     except InvalidTemplateError as exc:
         return {

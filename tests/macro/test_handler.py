@@ -6,6 +6,7 @@ import boto3
 import pytest
 
 from dynamigrate.emulator import emulated_aws
+from dynamigrate.intrinsics import Scope, resolve
 from macro import handler as macro_handler
 
 ENV = {
@@ -48,8 +49,12 @@ def test_success_uploads_nested_templates_content_addressed(env):
     out = macro_handler.handler(event({"M": MIGRATION}), None)
     assert (out["requestId"], out["status"]) == ("req-1", "success")
     url = out["fragment"]["Resources"]["MStack"]["Properties"]["TemplateURL"]
-    key = url.split(".amazonaws.com/", 1)[1]
-    assert url.startswith("https://artifacts.s3.us-east-1.amazonaws.com/dynamigrate/nested/")
+    # The partition's domain comes from CloudFormation: amazonaws.com.cn in China, for instance.
+    for region, suffix in (("us-east-1", "amazonaws.com"), ("cn-north-1", "amazonaws.com.cn")):
+        scope = Scope(region=region, url_suffix=suffix)
+        resolved = resolve(url, scope, "TemplateURL")
+        assert resolved.startswith(f"https://artifacts.s3.{region}.{suffix}/dynamigrate/nested/")
+    key = url["Fn::Sub"].split("}/", 1)[1]
     body = boto3.client("s3").get_object(Bucket="artifacts", Key=key)["Body"].read()
     assert b'"AWS::StepFunctions::StateMachine"' in body
     again = macro_handler.handler(event({"M": MIGRATION}), None)
