@@ -73,6 +73,33 @@ def test_controller_steps_have_no_wildcard_actions_and_start_only_tagged_migrati
     assert start["Condition"] == {"Null": {"aws:ResourceTag/dynamigrate:migration": "false"}}
 
 
+def test_no_name_is_built_from_the_stack_name_where_a_length_limit_applies():
+    """Installed as a nested application the stack name is `<parent>-<LogicalId>-<suffix>`, up
+    to 128 characters: a state machine (80) or function (64) named from it may not fit."""
+    named = {
+        logical_id: resource["Properties"].get("Name") or resource["Properties"].get("FunctionName")
+        for logical_id, resource in resources().items()
+        if resource["Type"]
+        in (
+            "AWS::Serverless::StateMachine",
+            "AWS::StepFunctions::StateMachine",
+            "AWS::Serverless::Function",
+            "AWS::Lambda::Function",
+        )
+    }
+    assert all("AWS::StackName" not in json.dumps(name) for name in named.values()), named
+
+
+def test_the_controller_may_hand_over_only_to_itself():
+    policy = resources()["ControllerHandoverPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "ControllerFunctionRole"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "states:StartExecution",
+        {"Ref": "Controller"},
+    )
+
+
 def test_the_macro_is_named_by_a_parameter_and_writes_only_nested_templates():
     template = load_template(TEMPLATE)
     assert template["Parameters"]["MacroName"]["Default"] == "DynamoMigrations"
