@@ -39,6 +39,18 @@ def test_artifacts_bucket_is_private_encrypted_and_tls_only():
     )
 
 
+def test_artifacts_bucket_outlives_the_application_and_serves_only_this_account():
+    bucket = resources()["ArtifactsBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    statements = resources()["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (read,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert read["Action"] == "s3:GetObject"
+    assert read["Resource"] == {"Fn::Sub": "${ArtifactsBucket.Arn}/dynamigrate/nested/*"}
+    assert read["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
 def test_worker_reaches_only_the_history_table_and_migration_data_roles():
     statements = resources()["WorkerFunction"]["Properties"]["Policies"][0]["Statement"]
     assert [s["Resource"] for s in statements] == [
