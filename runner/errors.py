@@ -19,3 +19,7 @@ class MigrationFailed(Exception):
 
 class HistoryError(Exception):
     """The history table could not be read or written."""
+
+
+class RoleNotReadyError(Exception):
+    """The migration's data role could not be assumed yet (IAM still propagating a new role)."""

@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from runner.attrs import to_wire
+from runner.credentials import assume_role
 from runner.errors import MigrationError
 from runner.history import History
 from runner.retry import call_with_backoff
@@ -55,11 +56,7 @@ def _data_client(service: str, role_arn: str | None) -> Any:
 
 
 def _assume(role_arn: str) -> dict[str, Any]:
-    creds = _client("sts").assume_role(
-        RoleArn=role_arn,
-        RoleSessionName="dynamigrate-worker",
-        DurationSeconds=_ROLE_SESSION_SECONDS,
-    )["Credentials"]
+    creds = assume_role(_client("sts"), role_arn, _ROLE_SESSION_SECONDS)
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],

@@ -123,3 +123,31 @@ def test_user_values_cannot_change_the_structure(nasty):
     payload = d["States"]["Segments"]["ItemProcessor"]["States"]["Work"]["Parameters"]["Payload"]
     assert payload["spec"]["Up"]["Update"]["Expression"] == nasty
     assert d["Comment"] == f"dynamigrate migration {nasty}"
+
+
+def _task_states(definition):
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task":
+            yield name, state
+        for inner in ("ItemProcessor", "Iterator"):
+            if inner in state:
+                yield from _task_states(state[inner])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [None, {"Scan": {"Segments": 4}}, {"Query": {"KeyCondition": "g = :g", "Values": {":g": "x"}}}],
+)
+def test_every_task_that_assumes_the_data_role_waits_for_iam(source):
+    """A data role created seconds before the run may not be assumable yet: Plan and the page
+    worker retry RoleNotReadyError (runner.credentials gave up after a minute of its own)."""
+    definition = render(spec(Source=source) if source else spec())
+    assuming = {
+        name: state
+        for name, state in _task_states(definition)
+        if state["Parameters"]["Payload"]["action"] in ("plan", "work")
+    }
+    assert assuming
+    for name, state in assuming.items():
+        retried = [e for r in state["Retry"] for e in r["ErrorEquals"]]
+        assert "RoleNotReadyError" in retried, name

@@ -1,0 +1,54 @@
+"""The migration's data role, assumed with patience for IAM's propagation delay.
+
+A role and its trust policy are eventually consistent: "changes ... might not be immediately
+visible", and a role created moments ago can be refused by sts:AssumeRole (IAM User Guide,
+"Troubleshoot IAM": "Changes that I make are not always immediately visible"). The nested stack
+creates the data role seconds before its first run, so AccessDenied is retried for about a minute;
+past that, RoleNotReadyError lets the state machine's own Retry wait longer.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runner.errors import RoleNotReadyError
+
+PATIENCE_SECONDS = 60.0
+
+
+def assume_role(
+    sts: Any,
+    role_arn: str,
+    session_seconds: int,
+    patience: float = PATIENCE_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """The role's temporary credentials, retrying AccessDenied for up to `patience` seconds."""
+    give_up = clock() + patience
+    delay = 1.0
+    while True:
+        try:
+            response: dict[str, Any] = sts.assume_role(
+                RoleArn=role_arn,
+                RoleSessionName="dynamigrate-worker",
+                DurationSeconds=session_seconds,
+            )
+            return dict(response["Credentials"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                raise
+            if clock() + delay > give_up:
+                raise RoleNotReadyError(
+                    f"could not assume the migration's data role {role_arn} for {patience:.0f} s "
+                    f"({exc}); a role created moments ago may not have reached every IAM endpoint "
+                    "yet, so the state machine retries. If this persists, check that the role "
+                    "trusts the worker's role."
+                ) from exc
+            sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 15.0)
