@@ -102,6 +102,18 @@ def test_no_name_is_built_from_the_stack_name_where_a_length_limit_applies():
     assert all("AWS::StackName" not in json.dumps(name) for name in named.values()), named
 
 
+def test_the_runner_keeps_its_arn_across_upgrades_and_reinstalls():
+    """Consumers' ServiceToken can never change: the runner's ARN must depend only on the account,
+    the region and the macro's name, never on anything an upgrade or a reinstall changes."""
+    template = load_template(TEMPLATE)
+    runner = resources()["CustomResourceFunction"]["Properties"]
+    assert runner["FunctionName"] == {"Fn::Sub": "${MacroName}-runner"}
+    pattern = template["Parameters"]["MacroName"]["AllowedPattern"]
+    assert pattern == "^[A-Za-z0-9_-]{1,57}$"  # a valid function name of at most 64 characters
+    macro_env = resources()["MacroFunction"]["Properties"]["Environment"]["Variables"]
+    assert macro_env["RUNNER_FUNCTION_ARN"] == {"Fn::GetAtt": ["CustomResourceFunction", "Arn"]}
+
+
 def test_the_controller_may_hand_over_only_to_itself():
     policy = resources()["ControllerHandoverPolicy"]["Properties"]
     assert policy["Roles"] == [{"Ref": "ControllerFunctionRole"}]
