@@ -8,7 +8,8 @@ Adaptations:
    moto's LambdaFunction is replaced by a call to a registered Python handler with a Lambda-like
    context (remaining time from the function's Timeout); an exception becomes a FunctionError
    payload `{"errorType", "errorMessage", "stackTrace"}` exactly as Lambda reports it, so Step
-   Functions sees the same error names as on AWS.
+   Functions sees the same error names as on AWS. Lambda's quotas hold: 6 MB request and
+   response, and the function's Timeout (Sandbox.Timedout).
 2. Lock-free backend lookup. moto's BackendDict takes a global lock and scans the list of every
    backend in use on each request (`_create_account_specific_backend`); with parallel segments
    that lock is where most time went (py-spy: 75% of samples). Once an account's backend exists it
@@ -51,6 +52,7 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import cloudformation_backends
 from moto.core.base_backend import BackendDict
+from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
@@ -76,8 +78,11 @@ class LambdaContext:
     invoked_function_arn: str
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started: float = field(default_factory=time.monotonic)
+    timed_out: bool = False
 
     def get_remaining_time_in_millis(self) -> int:
+        if self.timed_out:
+            return 0
         left = self.timeout_seconds - (time.monotonic() - self.started)
         return max(0, int(left * 1000))
 
@@ -94,8 +99,29 @@ class _Registry:
 REGISTRY = _Registry()
 
 
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda quotas: 6 MB request and response (synchronous)
+
+
+class RequestTooLarge(JsonRESTError):
+    """What Lambda's Invoke answers for a payload above its quota (HTTP 413)."""
+
+    code = 413
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            "RequestTooLargeException",
+            f"{size} byte payload is too large for the Invoke operation (max {MAX_PAYLOAD_BYTES})",
+        )
+
+
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-    """Adaptation 1: replaces LambdaFunction._invoke_lambda (Docker) with an in-process call."""
+    """Adaptation 1: replaces LambdaFunction._invoke_lambda (Docker) with an in-process call.
+
+    Lambda's limits hold as on AWS (Lambda quotas): a request above 6 MB is refused with
+    RequestTooLargeException, a response above 6 MB fails the invocation, and a handler
+    still running at the function's Timeout fails it with Sandbox.Timedout. Python cannot stop a
+    thread, so a timed-out handler runs on in the background, its context reporting no time left.
+    """
     handler = REGISTRY.handlers.get(self.function_name)
     if handler is None:
         message = f"no in-process handler registered for function {self.function_name}"
@@ -104,25 +130,50 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             True,
             "",
         )
+    text = event if isinstance(event, str | bytes) else json.dumps(event or {})
+    if len(text) > MAX_PAYLOAD_BYTES:
+        raise RequestTooLarge(len(text))
     with REGISTRY.lock:
         REGISTRY.invocations[self.function_name] += 1
-    payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
     context = LambdaContext(
         function_name=self.function_name,
         memory_limit_in_mb=int(self.memory_size),
         timeout_seconds=float(self.timeout),
         invoked_function_arn=self.function_arn,
     )
-    try:
-        result = handler(json.loads(json.dumps(payload)), context)
-        return json.dumps(result), False, ""
-    except Exception as exc:  # the Lambda runtime reports every handler exception
-        error = {
-            "errorType": type(exc).__name__,
-            "errorMessage": str(exc),
-            "stackTrace": traceback.format_tb(exc.__traceback__),
-        }
+    outcome: list[tuple[str, bool]] = []
+
+    def run() -> None:
+        try:
+            result = handler(json.loads(text or "{}"), context)
+            outcome.append((json.dumps(result), False))
+        except Exception as exc:  # the Lambda runtime reports every handler exception
+            error = {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }
+            outcome.append((json.dumps(error), True))
+
+    thread = threading.Thread(target=run, daemon=True, name=f"lambda-{self.function_name}")
+    thread.start()
+    thread.join(context.timeout_seconds)
+    if not outcome:
+        context.timed_out = True
+        message = (
+            f"RequestId: {context.aws_request_id} Error: Task timed out after "
+            f"{context.timeout_seconds:.2f} seconds"
+        )
+        return json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}), True, ""
+    payload, errored = outcome[0]
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        message = (
+            f"Response payload size ({len(payload)} bytes) exceeded maximum allowed payload "
+            f"size ({MAX_PAYLOAD_BYTES} bytes)."
+        )
+        error = {"errorType": "Function.ResponseSizeTooLarge", "errorMessage": message}
         return json.dumps(error), True, ""
+    return payload, errored, ""
 
 
 class TransitionCounter:

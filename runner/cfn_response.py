@@ -87,9 +87,21 @@ def send(
     attempts: int = 6,
     opener: Callable[..., Any] = urllib.request.urlopen,
     sleep: Callable[[float], None] = time.sleep,
+    budget: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """PUT the answer to the pre-signed ResponseURL, retrying network errors and 5xx/429."""
+    """PUT the answer to the pre-signed ResponseURL, retrying network errors and 5xx/429.
+
+    With `budget` (seconds the calling Lambda invocation has left), no attempt or wait reaches
+    past it: a Lambda stopped at its Timeout mid-PUT would report Sandbox.Timedout with the answer
+    perhaps half sent; giving up in time raises ResponseError, which the step's Retry retries in a
+    fresh invocation.
+    """
+    ends = None if budget is None else clock() + budget
     for attempt in range(1, attempts + 1):
+        timeout = 30.0 if ends is None else min(30.0, ends - clock())
+        if timeout < 1:
+            raise ResponseError("could not answer CloudFormation within this invocation's time")
         request = urllib.request.Request(
             event["ResponseURL"],
             data=body,
@@ -97,7 +109,7 @@ def send(
             headers={"Content-Type": "", "Content-Length": str(len(body))},
         )
         try:
-            with opener(request, timeout=30) as reply:
+            with opener(request, timeout=timeout) as reply:
                 logger.info("answered CloudFormation: HTTP %s", reply.status)
                 return
         except urllib.error.HTTPError as exc:
@@ -107,6 +119,7 @@ def send(
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             failure = exc
         logger.warning("answer attempt %s failed: %s", attempt, failure)
-        if attempt == attempts:
+        pause = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+        if attempt == attempts or (ends is not None and clock() + pause + 1 > ends):
             raise ResponseError(f"could not answer CloudFormation: {failure}") from failure
-        sleep(min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0))
+        sleep(pause)

@@ -49,7 +49,7 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25,000
 ANSWERED_POLL_SECONDS = 60  # once CloudFormation has its answer, poll less often
 LEASE_GRACE_SECONDS = 900
-Send = Callable[[dict[str, Any], bytes], None]
+Send = Callable[..., None]  # (event, body, budget=seconds left) -> None
 
 
 def window_seconds(service_timeout: int) -> int:
@@ -332,18 +332,26 @@ class Controller:
 
     # ---- answer and fail ---------------------------------------------------------------------
 
-    def answer(self, event: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    def answer(
+        self, event: dict[str, Any], state: dict[str, Any], budget: float | None = None
+    ) -> dict[str, Any]:
         pending = state["answer"]
         if not state["answered"]:
             body = cfn_response.build_body(
                 event, pending["status"], pending["reason"], state["physicalId"], pending["data"]
             )
-            self.send(event, body)
+            self.send(event, body, budget=budget)
         then = pending.get("then", "done")
         out = {**state, "answered": True, "phase": then}
         return _waiting(out, out.get("mode", "run"), self.clock()) if then == "wait" else out
 
-    def fail(self, event: dict[str, Any], state: dict[str, Any], error: dict[str, Any]) -> None:
+    def fail(
+        self,
+        event: dict[str, Any],
+        state: dict[str, Any],
+        error: dict[str, Any],
+        budget: float | None = None,
+    ) -> None:
         """After any step failed for good: stop what runs, record FAILED, answer if still due."""
         message = f"{error.get('Error', 'Error')}: {_message(error.get('Cause'))}"
         req = None
@@ -364,7 +372,8 @@ class Controller:
         if not state.get("answered"):
             reason = f"dynamigrate controller failed: {message}"
             physical = state.get("physicalId")
-            self.send(event, cfn_response.build_body(event, "FAILED", reason, physical))
+            body = cfn_response.build_body(event, "FAILED", reason, physical)
+            self.send(event, body, budget=budget)
 
 
 def _timestamp(moment: Any) -> str:

@@ -65,6 +65,31 @@ def _sample(key: Item, before: Item, after: Item | None, note: str | None = None
     return {"M": sample}
 
 
+# Lambda takes at most 6 MB per synchronous request and reply (Lambda quotas). A page of 1 MB of
+# DynamoDB can be several times that as DynamoDB JSON (a list of small numbers grows about 12
+# times), so items go to the function in requests of at most half of it: a reply may grow to
+# twice its request and still fit.
+MAX_FUNCTION_REQUEST_BYTES = 3 * 1024 * 1024
+
+
+def request_batches(wired: list[Any], limit: int | None = None) -> list[tuple[int, list[Any]]]:
+    """(start index, items) batches whose JSON stays under `limit`; a larger item goes alone."""
+    limit = MAX_FUNCTION_REQUEST_BYTES if limit is None else limit
+    batches: list[tuple[int, list[Any]]] = []
+    batch: list[Any] = []
+    start, size = 0, 1024  # room for the request's other fields
+    for index, item in enumerate(wired):
+        grows = len(json.dumps(item)) + 2
+        if batch and size + grows > limit:
+            batches.append((start, batch))
+            start, batch, size = index, [], 1024
+        batch.append(item)
+        size += grows
+    if batch:
+        batches.append((start, batch))
+    return batches
+
+
 class PageApplier:
     """Applies one operation (one direction) of one migration, page by page."""
 
@@ -168,13 +193,16 @@ class PageApplier:
     # Function --------------------------------------------------------------------------------
 
     def _transform(self, items: list[Item]) -> list[Item | None]:
-        """Call the user's function on a batch; check the reply's shape."""
+        """Call the user's function on the page, in requests that fit Lambda's payload quota."""
+        wired = [to_wire(i) for i in items]
+        out: list[Item | None] = []
+        for start, batch in request_batches(wired):
+            out.extend(self._transform_batch(items[start : start + len(batch)], batch))
+        return out
+
+    def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Item | None]:
         mid = self.spec.migration_id
-        request = {
-            "migrationId": mid,
-            "tableName": self.spec.table_name,
-            "items": [to_wire(i) for i in items],
-        }
+        request = {"migrationId": mid, "tableName": self.spec.table_name, "items": wired}
         try:
             reply = self.invoke(self.op.function or "", request)
         except MigrationError as exc:

@@ -36,11 +36,15 @@ def _controller() -> Any:
     )
 
 
+ANSWER_MARGIN_SECONDS = 5  # finish the answer's PUT this long before the invocation's Timeout
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     action = event["action"]
     request = event["event"]
+    budget = context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
     if action == "fail":
-        _fail(request, event.get("state") or {}, event.get("error") or {})
+        _fail(request, event.get("state") or {}, event.get("error") or {}, budget)
         return None
     controller = _controller()
     if action == "begin":
@@ -48,7 +52,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     elif action == "poll":
         state = controller.poll(request, event["state"])
     elif action == "answer":
-        state = controller.answer(request, event["state"])
+        state = controller.answer(request, event["state"], budget)
     elif action == "handover":
         state = controller.handover(request, event["state"], event["controller"])
     else:
@@ -60,10 +64,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     return state
 
 
-def _fail(request: dict[str, Any], state: dict[str, Any], error: dict[str, Any]) -> None:
+def _fail(
+    request: dict[str, Any], state: dict[str, Any], error: dict[str, Any], budget: float
+) -> None:
     """The Catch of every step. Answers even when the runner's own modules cannot load."""
     try:
-        _controller().fail(request, state, error)
+        _controller().fail(request, state, error, budget)
     except Exception as exc:
         logger.exception("the fail step could not use the controller")
         if state.get("answered"):
@@ -73,4 +79,4 @@ def _fail(request: dict[str, Any], state: dict[str, Any], error: dict[str, Any])
         body = cfn_response.build_body(
             request, cfn_response.FAILED, reason, state.get("physicalId")
         )
-        cfn_response.send(request, body)
+        cfn_response.send(request, body, budget=budget)

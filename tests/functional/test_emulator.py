@@ -48,6 +48,36 @@ def test_lambda_runs_in_process_with_lambda_error_shapes(aws, monkeypatch):
     assert b"echo" not in raw
 
 
+def test_lambda_enforces_its_timeout_and_payload_quotas(aws):
+    """As Lambda does (Lambda quotas; the Sandbox.Timedout error Step Functions sees)."""
+    seen: list[int] = []
+
+    def slow(event, context):
+        time.sleep(1.5)
+        seen.append(context.get_remaining_time_in_millis())
+        return {"late": True}
+
+    deploy_function("slow", slow, timeout=1)
+    client = boto3.client("lambda")
+    timed_out = client.invoke(FunctionName="slow", Payload=b"{}")
+    payload = json.loads(timed_out["Payload"].read())
+    assert timed_out["FunctionError"]
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen == [0]  # the abandoned handler is told no time is left
+
+    deploy_function("echo", lambda event, context: event, timeout=30)
+    big = json.dumps({"blob": "x" * emulator.MAX_PAYLOAD_BYTES})
+    with pytest.raises(client.exceptions.RequestTooLargeException):
+        client.invoke(FunctionName="echo", Payload=big)
+    deploy_function("grow", lambda event, context: {"blob": "y" * emulator.MAX_PAYLOAD_BYTES})
+    grown = client.invoke(FunctionName="grow", Payload=b"{}")
+    assert json.loads(grown["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+
+
 def test_backend_lookup_does_not_wait_for_the_global_lock(aws, monkeypatch):
     boto3.client("dynamodb").list_tables()  # the account's backend now exists
     looked_up = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -9,7 +10,9 @@ from typing import Any
 
 import boto3
 
+from dynamigrate import emulator
 from dynamigrate.emulator import deploy_function
+from runner import operations
 from tests.functional.conftest import create_table, load, scan_all
 
 
@@ -134,6 +137,34 @@ def test_types_survive_a_function_round_trip(engine):
 
     assert normalize(after) == normalize(EXOTIC)
     assert result.output["counters"]["updated"] == 2
+
+
+def test_a_page_larger_than_lambdas_payload_quota_reaches_the_function_in_parts(
+    engine, monkeypatch
+):
+    """A page of small numbers grows about twelvefold as DynamoDB JSON: past Lambda's payload
+    quota, the worker sends it in requests that fit (the emulator refuses larger ones, as Lambda
+    does). The quota and the worker's share of it are scaled down together, 6 MB to 256 KB."""
+    monkeypatch.setattr(emulator, "MAX_PAYLOAD_BYTES", 256 * 1024)
+    monkeypatch.setattr(operations, "MAX_FUNCTION_REQUEST_BYTES", 128 * 1024)
+    create_table(engine.dynamodb, "Big")
+    numbers = {"L": [{"N": "7"}] * 2000}
+    load(engine.dynamodb, "Big", [{"pk": {"S": f"k{i:02d}"}, "nums": numbers} for i in range(20)])
+    sizes: list[int] = []
+
+    def count(event, context):
+        sizes.append(len(json.dumps(event)))
+        items = event["items"]
+        return {"items": [{**item, "count": {"N": str(len(item["nums"]["L"]))}} for item in items]}
+
+    fn = deploy_function("count", count)
+    result = engine.run({"MigrationId": "count", "TableName": "Big", "Up": {"Function": fn}})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["counters"]["updated"] == 20
+    assert len(sizes) > 2
+    assert max(sizes) < emulator.MAX_PAYLOAD_BYTES
+    items = scan_all(engine.dynamodb, "Big")
+    assert {i["count"]["N"] for i in items.values()} == {"2000"}
 
 
 def test_a_failed_run_resumes_from_each_segments_checkpoint(engine):

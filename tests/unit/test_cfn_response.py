@@ -111,3 +111,28 @@ def test_giving_up_is_an_error_not_silence(receiver):
             sleep=lambda s: None,
         )
     assert len(Receiver.bodies) == 3
+
+
+def test_the_put_never_outlasts_the_invocation():
+    """With 40 s left, retries stop in time (a Lambda stopped mid-PUT would say Sandbox.Timedout)
+    and each attempt's own timeout is cut to what is left."""
+    now = [0.0]
+    timeouts: list[float] = []
+
+    def unreachable(request, timeout):
+        timeouts.append(timeout)
+        now[0] += timeout  # the network hangs until the attempt's timeout
+        raise TimeoutError("timed out")
+
+    with pytest.raises(ResponseError):
+        send(
+            EVENT,
+            build_body(EVENT, SUCCESS),
+            opener=unreachable,
+            sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
+            budget=40,
+            clock=lambda: now[0],
+        )
+    assert now[0] <= 40
+    assert timeouts[0] == 30
+    assert all(t <= 40 - sum(timeouts[:n]) for n, t in enumerate(timeouts))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -210,3 +211,21 @@ def test_a_plan_sizes_the_run_once_and_keeps_it():
 def test_a_plan_names_the_table_it_cannot_describe():
     with pytest.raises(MigrationError, match="m1: cannot size the run from table Orders"):
         plan_run(request(), SizedTable(error="ResourceNotFoundException"), PlanHistory())  # type: ignore[arg-type]
+
+
+def test_function_requests_stay_within_lambdas_payload_quota():
+    """A 1 MB page can be about 12 MB as DynamoDB JSON; each request holds at most 3 MB of it,
+    so a reply twice as large as its request still fits Lambda's 6 MB."""
+    from runner.operations import MAX_FUNCTION_REQUEST_BYTES, request_batches
+
+    item = {"pk": {"S": "k"}, "nums": {"L": [{"N": "7"}] * 30000}}  # about 360 KB of JSON
+    wired = [{**item, "pk": {"S": f"k{i}"}} for i in range(33)]
+    batches = request_batches(wired)
+    assert MAX_FUNCTION_REQUEST_BYTES * 2 <= 6 * 1024 * 1024
+    assert all(len(json.dumps(b)) < MAX_FUNCTION_REQUEST_BYTES for _, b in batches)
+    assert [i for _, b in batches for i in b] == wired  # every item, once, in order
+    assert [start for start, _ in batches] == [
+        sum(len(b) for _, b in batches[:n]) for n in range(len(batches))
+    ]
+    huge = {"pk": {"S": "alone"}, "blob": {"S": "x" * 4_000_000}}
+    assert [len(b) for _, b in request_batches([wired[0], huge, wired[1]])] == [1, 1, 1]
