@@ -1,10 +1,11 @@
 """The migration's data role, assumed with patience for IAM's propagation delay.
 
-A role and its trust policy are eventually consistent: "changes ... might not be immediately
-visible", and a role created moments ago can be refused by sts:AssumeRole (IAM User Guide,
-"Troubleshoot IAM": "Changes that I make are not always immediately visible"). The nested stack
-creates the data role seconds before its first run, so AccessDenied is retried for about a minute;
-past that, RoleNotReadyError lets the state machine's own Retry wait longer.
+A role and its policies are eventually consistent: a role created moments ago can be refused by
+sts:AssumeRole, and its first calls by the services (IAM User Guide, "Troubleshoot IAM": "Changes
+that I make are not always immediately visible"). The nested stack creates the data role seconds
+before its first run, so AccessDenied on AssumeRole is retried for about a minute, and a data call
+refused with AccessDeniedException raises RoleNotReadyError, which the state machine's Retry
+retries three times over about a minute more; a refusal that persists fails the run with its cause.
 """
 
 from __future__ import annotations
@@ -52,3 +53,34 @@ def assume_role(
                 ) from exc
             sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 15.0)
+
+
+REFUSED = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+class DataClient:
+    """A client with the data role's credentials whose refusals mean "not ready yet"."""
+
+    def __init__(self, client: Any, role_arn: str) -> None:
+        self._client = client
+        self._role_arn = role_arn
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name.startswith("_") or not callable(attribute) or name == "get_paginator":
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in REFUSED:
+                    raise
+                raise RoleNotReadyError(
+                    f"the migration's data role {self._role_arn} was refused {name} ({exc}); a "
+                    "role created moments ago may not be in force everywhere yet, so the state "
+                    "machine retries. If this persists, the role's policy lacks this action on "
+                    "this resource."
+                ) from exc
+
+        return call

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from runner.attrs import to_wire
-from runner.credentials import assume_role
+from runner.credentials import DataClient, assume_role
 from runner.errors import MigrationError
 from runner.history import History
 from runner.retry import call_with_backoff
@@ -51,7 +51,8 @@ def _data_client(service: str, role_arn: str | None) -> Any:
         _sessions[role_arn] = cached
     clients = cached[1]
     if service not in clients:
-        clients[service] = clients["session"].client(service, config=CLIENT_CONFIG)
+        client = clients["session"].client(service, config=CLIENT_CONFIG)
+        clients[service] = DataClient(client, role_arn)
     return clients[service]
 
 

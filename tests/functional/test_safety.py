@@ -13,6 +13,7 @@ import boto3
 from dynamigrate import emulator
 from dynamigrate.emulator import deploy_function
 from runner import operations
+from runner.credentials import DataClient
 from tests.functional.conftest import create_table, load, scan_all
 
 
@@ -338,3 +339,5 @@ def test_the_worker_works_with_the_migrations_own_data_role(engine):
     assert result.output["counters"]["updated"] == 40
     assert set(worker_handler._sessions) == {role}
     assert {"session", "dynamodb"} <= set(worker_handler._sessions[role][1])
+    # Its clients take a refusal for a role not yet in force (runner.credentials).
+    assert isinstance(worker_handler._sessions[role][1]["dynamodb"], DataClient)

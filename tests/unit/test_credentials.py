@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from runner.credentials import assume_role
+from runner.credentials import DataClient, assume_role
 from runner.errors import RoleNotReadyError
 
 ROLE = "arn:aws:iam::123456789012:role/dynamigrate/data-m1"
@@ -57,3 +57,23 @@ def test_other_errors_are_not_retried():
     with pytest.raises(ClientError):
         assume_role(sts, ROLE, 3600, sleep=clock.sleep, clock=clock)
     assert (sts.calls, clock.now) == (1, 0.0)
+
+
+class Table:
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.meta = "kept"
+
+    def update_item(self, **kwargs):
+        raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "UpdateItem")
+
+
+def test_a_refused_data_call_is_a_role_not_yet_in_force():
+    client = DataClient(Table("AccessDeniedException"), ROLE)
+    with pytest.raises(RoleNotReadyError) as raised:
+        client.update_item(TableName="Orders")
+    assert "refused update_item" in str(raised.value)
+    assert "the role's policy lacks this action" in str(raised.value)
+    assert client.meta == "kept"
+    with pytest.raises(ClientError):  # anything else is the caller's to handle, as before
+        DataClient(Table("ConditionalCheckFailedException"), ROLE).update_item(TableName="O")
