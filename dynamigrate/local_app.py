@@ -4,11 +4,15 @@ controller definition (read from template.yaml and substituted as CloudFormation
 from __future__ import annotations
 
 import os
+import random
+import string
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.emulator import deploy_function
-from dynamigrate.intrinsics import state_machine_definition
+import boto3
+
+from dynamigrate.emulator import REGION, deploy_function
+from dynamigrate.intrinsics import Scope, resolve, state_machine_definition
 from dynamigrate.local_engine import HISTORY_TABLE, LocalEngine
 from dynamigrate.templates import load_template
 from runner.handlers import controller as controller_handler
@@ -16,7 +20,25 @@ from runner.handlers import custom_resource as custom_resource_handler
 
 APPLICATION_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 CONTROLLER = "dynamigrate-controller"
-RUNNER_FUNCTION = "dynamigrate-runner"
+APPLICATION_STACK = "dynamigrate"
+
+
+def runner_function_name(
+    template: Path = APPLICATION_TEMPLATE, stack_name: str = APPLICATION_STACK
+) -> str:
+    """The runner's function name as CloudFormation would give it on this install.
+
+    Its `FunctionName` in template.yaml (with the parameters' defaults), or, were it unnamed, the
+    name CloudFormation generates, `<stack>-<LogicalId>-<random>`, new on every install.
+    """
+    application = load_template(template)
+    named = application["Resources"]["CustomResourceFunction"]["Properties"].get("FunctionName")
+    if named is None:
+        suffix = "".join(random.choices(string.ascii_uppercase + string.digits, k=12))
+        return f"{stack_name}-CustomResourceFunction-{suffix}"[:64]
+    defaults = {k: str(v.get("Default", "")) for k, v in application["Parameters"].items()}
+    scope = Scope(parameters=defaults, stack_name=stack_name)
+    return str(resolve(named, scope, "CustomResourceFunction.FunctionName"))
 
 
 def controller_definition(
@@ -45,9 +67,18 @@ class LocalApp(LocalEngine):
             roleArn=self.role_arn,
         )["stateMachineArn"]
         os.environ["CONTROLLER_ARN"] = self.controller_arn
+        self.runner_name = runner_function_name()
         self.runner_arn = deploy_function(
-            RUNNER_FUNCTION, custom_resource_handler.handler, timeout=60
+            self.runner_name, custom_resource_handler.handler, timeout=60
         )
+
+    def uninstall(self) -> None:
+        """Delete the application's stack: its functions and controller go, the history table
+        stays (DeletionPolicy: Retain)."""
+        functions = boto3.client("lambda", region_name=REGION)
+        for name in (self.runner_name, CONTROLLER):
+            functions.delete_function(FunctionName=name)
+        self.sfn.delete_state_machine(stateMachineArn=self.controller_arn)
 
     def controller_executions(self) -> list[dict[str, Any]]:
         pages = self.sfn.get_paginator("list_executions").paginate(

@@ -281,7 +281,14 @@ class LocalDeployer:
         event = self.driver.event(request_type, logical_id, props, physical_id, old)
         if request_type == "Create":
             event.pop("PhysicalResourceId", None)
-        self.driver.deliver(event)
+        try:
+            self.driver.deliver(event)
+        except Exception as exc:  # CloudFormation fails the resource: nothing answered it
+            return {
+                "Status": "FAILED",
+                "Reason": f"could not invoke the ServiceToken {self.driver.runner_arn}: {exc}",
+                "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
+            }
         total = self._item_count(table)
         while True:
             try:

@@ -44,6 +44,9 @@ def set_default_environment() -> None:
 
 
 def create_history_table(client: Any, name: str = HISTORY_TABLE) -> None:
+    """The history table; one an earlier install left (it is retained) is kept as it is."""
+    if name in client.list_tables()["TableNames"]:
+        return
     client.create_table(
         TableName=name,
         KeySchema=[

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from dynamigrate.emulator import REGISTRY, emulated_aws
-from dynamigrate.local_app import CONTROLLER, RUNNER_FUNCTION, LocalApp
+from dynamigrate.local_app import CONTROLLER, LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
 from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
@@ -276,11 +276,11 @@ def test_a_runner_that_cannot_even_import_answers_failed(world, monkeypatch):
     app, receiver = world
     monkeypatch.setitem(__import__("sys").modules, "runner.entry", None)  # ImportError on import
     stack = StackDriver("app", app.runner_arn, receiver)
-    invocations = REGISTRY.invocations[RUNNER_FUNCTION]
+    invocations = REGISTRY.invocations[app.runner_name]
     answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V))
     assert answer["Status"] == "FAILED"
     assert "could not start: ModuleNotFoundError: import of runner.entry" in answer["Reason"]
-    assert REGISTRY.invocations[RUNNER_FUNCTION] == invocations + 1
+    assert REGISTRY.invocations[app.runner_name] == invocations + 1
     assert app.controller_executions() == []
 
 
