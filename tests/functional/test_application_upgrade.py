@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import response_receiver
@@ -44,7 +46,8 @@ def template(*migrations: tuple[str, str]) -> dict:
     return {"Transform": "DynamoMigrations", "Resources": resources}
 
 
-def test_a_consumer_deploys_again_after_the_application_is_reinstalled():
+@pytest.mark.parametrize("how", ["upgrade", "reinstall"])
+def test_a_consumer_deploys_again_after_the_application_changes(how):
     with emulated_aws(), response_receiver() as receiver:
         app = LocalApp(poll_seconds=1)
         consumer = LocalDeployer(app, receiver, stack_name="consumer")
@@ -53,8 +56,9 @@ def test_a_consumer_deploys_again_after_the_application_is_reinstalled():
         assert first.succeeded, first.outcomes
         service_token = consumer.driver.runner_arn  # what CloudFormation keeps for the resources
 
-        app.uninstall()
-        reinstalled = LocalApp(poll_seconds=1)
+        if how == "reinstall":  # the application's stack deleted, then created again
+            app.uninstall()
+        reinstalled = LocalApp(poll_seconds=1)  # an upgrade updates the same resources
         consumer.app = reinstalled
         second = consumer.deploy(template(("m1", "a"), ("m2", "b")), Path("."))
         assert second.succeeded, second.outcomes
