@@ -20,7 +20,7 @@ from dynamigrate.settings import render_settings
 from dynamigrate.templates import TemplateError, load_template
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
-from runner.history import MigrationLedger
+from runner.ledger import MigrationLedger
 
 
 class UserError(Exception):

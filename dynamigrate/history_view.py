@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from runner.history import MigrationRecord
+from runner.ledger import MigrationRecord
 
 _deserializer = TypeDeserializer()
 HIDDEN = frozenset({"pk", "sk", "lockedAt"})

@@ -11,9 +11,7 @@ CloudFormation would, which runs the Down of what the deploy ran.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +32,11 @@ from dynamigrate.intrinsics import (
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
-from dynamigrate.stack_operation import Result, Sent, StackOperation
+from dynamigrate.local_functions import FunctionLoadError, load_handler
+from dynamigrate.stack_operation import Result, Sent, StackOperation, in_dependency_order
 from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
-from runner.history import MigrationLedger, MigrationRecord
+from runner.ledger import MigrationLedger, MigrationRecord
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 TABLE_PROPERTIES = (
@@ -87,36 +86,6 @@ def _resources(template: dict[str, Any], scope: Scope, kind: str | tuple[str, ..
             continue
         found.append(logical_id)
     return found
-
-
-def _load_handler(base: Path, logical_id: str, props: dict[str, Any]) -> Any:
-    """The Python function a SAM function's CodeUri and Handler name, imported in-process."""
-    code_uri, handler = props.get("CodeUri"), props.get("Handler")
-    if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
-        raise DeployError(
-            f"Resource [{logical_id}]: a local run needs a Python function with CodeUri (a "
-            "directory) and Handler (module.function)"
-        )
-    module_name, function_name = handler.rsplit(".", 1)
-    root = (base / code_uri).resolve()
-    path = root / (module_name.replace(".", "/") + ".py")
-    if not path.is_file():
-        raise DeployError(f"Resource [{logical_id}] property Handler: {path} does not exist")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    unique = f"dynamigrate_local_{logical_id}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
-    spec = importlib.util.spec_from_file_location(unique, path)
-    if spec is None or spec.loader is None:
-        raise DeployError(f"Resource [{logical_id}] property Handler: cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise DeployError(f"Resource [{logical_id}]: importing {path} failed: {exc}") from exc
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise DeployError(f"Resource [{logical_id}] property Handler: {handler} is not a function")
-    return function
 
 
 def check_template(template: dict[str, Any], data_ids: set[str], settings: Settings) -> None:
@@ -197,7 +166,10 @@ class LocalDeployer:
                 props.get("Runtime", "python")
             ).startswith("python"):
                 continue  # not something a local run can execute; a migration naming it fails
-            handler = _load_handler(base, logical_id, props)
+            try:
+                handler = load_handler(base, logical_id, props)
+            except FunctionLoadError as exc:
+                raise DeployError(str(exc)) from exc
             name = str(
                 resolve(props.get("FunctionName"), scope, logical_id)
                 or f"{self.stack_name}-{logical_id}"
@@ -364,7 +336,11 @@ class LocalDeployer:
             m: [d for d in resources[m].get("DependsOn", []) if d in migrations] for m in migrations
         }
         desired: dict[str, dict[str, Any]] = {}
-        for logical_id in _in_dependency_order(migrations, depends_on):
+        try:
+            order = in_dependency_order(migrations, depends_on)
+        except ValueError as exc:
+            raise DeployError(str(exc)) from exc
+        for logical_id in order:
             try:
                 if f"{logical_id}Stack" in resources:
                     stack_id = f"{logical_id}Stack"
@@ -420,21 +396,6 @@ class LocalDeployer:
         )
         self._failed = None
         self._hold(operation.delete_stack())
-
-
-def _in_dependency_order(migrations: list[str], depends_on: dict[str, list[str]]) -> list[str]:
-    """The migrations in template order, each after what it depends on."""
-    placed: list[str] = []
-    while len(placed) < len(migrations):
-        ready = [
-            m
-            for m in migrations
-            if m not in placed and all(d in placed for d in depends_on.get(m, []))
-        ]
-        if not ready:
-            raise DeployError(f"circular DependsOn among {sorted(set(migrations) - set(placed))}")
-        placed.append(ready[0])
-    return placed
 
 
 def _outcome(logical_id: str, props: dict[str, Any], result: Result) -> Outcome:

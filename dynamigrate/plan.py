@@ -17,7 +17,8 @@ from macro.contract import validate
 from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
 from macro.state_machine import segments_of
-from runner.history import FAILED, RUNNING, SUCCEEDED, MigrationLedger
+from runner.history import FAILED, RUNNING, SUCCEEDED
+from runner.ledger import MigrationLedger
 from runner.planning import auto_segments
 
 # us-east-1, on demand (November 2026)

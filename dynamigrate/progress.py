@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from runner.history import MigrationRecord
+from runner.ledger import MigrationRecord
 
 WIDTH = 30
 

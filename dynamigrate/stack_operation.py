@@ -297,3 +297,18 @@ class StackOperation:
             )
             for logical_id in desired
         }
+
+
+def in_dependency_order(migrations: list[str], depends_on: dict[str, list[str]]) -> list[str]:
+    """The migrations in template order, each after what it depends on."""
+    placed: list[str] = []
+    while len(placed) < len(migrations):
+        ready = [
+            m
+            for m in migrations
+            if m not in placed and all(d in placed for d in depends_on.get(m, []))
+        ]
+        if not ready:
+            raise ValueError(f"circular DependsOn among {sorted(set(migrations) - set(placed))}")
+        placed.append(ready[0])
+    return placed

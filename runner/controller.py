@@ -26,16 +26,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner import cfn_response
-from runner.history import (
-    FAILED,
-    ROLLED_BACK,
-    ROLLING_BACK,
-    RUNNING,
-    SUCCEEDED,
-    MigrationLedger,
-    MigrationRecord,
-    RunRef,
-)
+from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, RunRef
+from runner.ledger import MigrationLedger, MigrationRecord
 from runner.lifecycle import (
     OPERATION_STATUSES,
     Decision,

@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, MigrationRecord
+from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED
+from runner.ledger import MigrationRecord
 
 Action = Literal["answer", "start", "join", "down"]
 # CloudFormation's stack status codes (AWS CloudFormation User Guide, "Stack status codes").

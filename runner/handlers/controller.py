@@ -24,7 +24,7 @@ def _controller() -> Any:
     from botocore.config import Config
 
     from runner.controller import Controller
-    from runner.history import MigrationLedger
+    from runner.ledger import MigrationLedger
 
     config = Config(retries={"mode": "standard", "max_attempts": 5})
     return Controller(

@@ -9,7 +9,8 @@ import boto3
 from dynamigrate.cli import main
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_engine import create_history_table, set_default_environment
-from runner.history import RUNNING, MigrationLedger
+from runner.history import RUNNING
+from runner.ledger import MigrationLedger
 from tests.functional.conftest import create_table, load
 
 set_default_environment()

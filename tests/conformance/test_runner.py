@@ -17,7 +17,8 @@ import pytest
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
-from runner.history import RUNNING, MigrationLedger
+from runner.history import RUNNING
+from runner.ledger import MigrationLedger
 from tests.conformance.sequences import CUSTOMERS, MIGRATIONS, ORDERS, SCENARIOS, Request, Scenario
 from tests.functional.conftest import create_table, custom_resource_properties, load, scan_all
 

@@ -82,3 +82,19 @@ def custom_resource_properties(
         spec = {k: v for k, v in written.items() if k not in RUNTIME}
         props["StateMachineArn"] = engine.state_machine(spec)
     return props
+
+
+LIFECYCLE_ITEMS = 300  # the orders the lifecycle tests migrate
+
+
+@pytest.fixture
+def world() -> Iterator[tuple[Any, Any]]:
+    """The application installed from template.yaml, 300 orders, and CloudFormation's URL."""
+    from dynamigrate.local_app import LocalApp
+    from dynamigrate.local_cloudformation import response_receiver
+
+    with emulated_aws(), response_receiver() as receiver:
+        app = LocalApp(poll_seconds=1)
+        create_table(app.dynamodb, "Orders")
+        load(app.dynamodb, "Orders", [{"pk": {"S": f"o{i:04d}"}} for i in range(LIFECYCLE_ITEMS)])
+        yield app, receiver

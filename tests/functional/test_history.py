@@ -10,7 +10,8 @@ import pytest
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.local_engine import create_history_table
 from runner.errors import ConcurrentRunError
-from runner.history import RUNNING, SUCCEEDED, MigrationLedger
+from runner.history import RUNNING, SUCCEEDED
+from runner.ledger import MigrationLedger
 
 
 @pytest.fixture

@@ -3,59 +3,31 @@
 Requests are shaped and delivered as CloudFormation does (an asynchronous invocation of the runner),
 the runner starts the controller from template.yaml, the controller runs the migration's state
 machine and the worker, and the answer arrives at a local HTTP server standing in for the
-pre-signed ResponseURL.
+pre-signed ResponseURL. Crashes and vanished controllers: test_lifecycle_crashes.py; the request
+sequences of each CloudFormation operation: tests/conformance.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from dynamigrate.emulator import REGISTRY, emulated_aws
-from dynamigrate.local_app import CONTROLLER, LocalApp
-from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
-from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationLedger
+from dynamigrate.local_cloudformation import StackDriver
+from runner.history import FAILED, ROLLED_BACK, SUCCEEDED
 from runner.lifecycle import DRY_RUN_SUFFIX
-from tests.functional.conftest import create_table, custom_resource_properties, load, scan_all
-
-ITEMS = 300
-ADD_V = {"Update": {"Expression": "SET v = :one", "Values": {":one": 1}}}
-REMOVE_V = {"Update": {"Expression": "REMOVE v"}}
-ADD_W = {"Update": {"Expression": "SET w = v + :one", "Values": {":one": 1}}}  # needs v first
-
-
-@pytest.fixture
-def world() -> Iterator[tuple[LocalApp, ResponseReceiver]]:
-    with emulated_aws(), response_receiver() as receiver:
-        app = LocalApp(poll_seconds=1)
-        create_table(app.dynamodb, "Orders")
-        load(app.dynamodb, "Orders", [{"pk": {"S": f"o{i:04d}"}} for i in range(ITEMS)])
-        yield app, receiver
-
-
-def migration(app: LocalApp, mid: str, up: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """The custom resource's properties as the macro emits them for this migration."""
-    written = {"MigrationId": mid, "TableName": "Orders", "Up": up, **extra}
-    return custom_resource_properties(app, app.runner_arn, mid, written)
-
-
-def ledger(app: LocalApp) -> MigrationLedger:
-    return MigrationLedger(app.dynamodb, "dynamigrate-history")
-
-
-def executions(app: LocalApp, state_machine_arn: str) -> list[dict[str, Any]]:
-    return app.sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
-
-
-def wait_controllers(app: LocalApp, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while any(e["status"] == "RUNNING" for e in app.controller_executions()):
-        assert time.monotonic() < deadline, "controller executions still running"
-        time.sleep(0.2)
+from tests.functional.conftest import scan_all
+from tests.functional.lifecycle_world import (
+    ADD_V,
+    ADD_W,
+    ITEMS,
+    REMOVE_V,
+    executions,
+    ledger,
+    migration,
+    slow,
+    wait_controllers,
+)
 
 
 def test_a_first_deploy_runs_two_migrations_in_order(world):
@@ -173,11 +145,6 @@ def test_two_stacks_racing_for_one_migration_run_it_once(world):
     assert ledger(app).get("Orders", "shared").status == SUCCEEDED
 
 
-def slow(app: LocalApp, mid: str, **extra: Any) -> dict[str, Any]:
-    """About 10 s of work: 300 items at 30 writes per second."""
-    return migration(app, mid, ADD_V, MaxWritesPerSecond=30, **extra)
-
-
 def test_on_timeout_fail_answers_failed_in_time_and_stops_the_run(world):
     app, receiver = world
     stack = StackDriver("app", app.runner_arn, receiver)
@@ -215,73 +182,6 @@ def test_on_timeout_continue_answers_in_time_and_completes_the_history(world):
         slow_record.attributes["endedAt"]["N"]
     )
     assert len(receiver.answers) == 2
-
-
-def crash_once(action: str) -> list[str]:
-    """Make the controller function crash (as a killed runtime does) on its first `action` step."""
-    crashed: list[str] = []
-    handler = REGISTRY.handlers[CONTROLLER]
-    runtime_exit = type("Runtime.ExitError", (Exception,), {})
-
-    def crashing(event: dict[str, Any], context: Any) -> Any:
-        if event["action"] == action and not crashed:
-            crashed.append(action)
-            raise runtime_exit("RequestId: x Error: Runtime exited with error: signal: killed")
-        return handler(event, context)
-
-    REGISTRY.handlers[CONTROLLER] = crashing
-    return crashed
-
-
-@pytest.mark.parametrize("step", ["begin", "poll", "answer"])
-def test_a_crash_at_any_step_still_gives_exactly_one_answer(world, step):
-    app, receiver = world
-    crashed = crash_once(step)
-    stack = StackDriver("app", app.runner_arn, receiver)
-    props = migration(app, "m1", ADD_V)
-    event = stack.event("Create", "AddV", props)
-    stack.deliver(event)
-    assert receiver.wait(event["RequestId"])["Status"] == "SUCCESS"
-    wait_controllers(app)
-    assert crashed == [step]
-    assert len(receiver.for_request(event["RequestId"])) == 1
-    assert len(executions(app, props["StateMachineArn"])) == 1
-
-
-def test_an_unreachable_response_url_is_retried(world):
-    app, receiver = world
-    receiver.refuse = 2  # two HTTP 500s, then the answer goes through
-    stack = StackDriver("app", app.runner_arn, receiver)
-    assert stack.send("Create", "AddV", migration(app, "m1", ADD_V))["Status"] == "SUCCESS"
-    assert (receiver.refused, len(receiver.answers)) == (2, 1)
-
-
-def test_a_step_that_keeps_failing_answers_failed_with_the_cause(world):
-    app, receiver = world
-
-    def broken(event: dict[str, Any], context: Any) -> Any:
-        if event["action"] == "fail":
-            return original(event, context)
-        raise ValueError("history table schema is not what the runner expects")
-
-    original = REGISTRY.handlers[CONTROLLER]
-    REGISTRY.handlers[CONTROLLER] = broken
-    stack = StackDriver("app", app.runner_arn, receiver)
-    answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V))
-    assert answer["Status"] == "FAILED"
-    assert "history table schema is not what the runner expects" in answer["Reason"]
-
-
-def test_a_runner_that_cannot_even_import_answers_failed(world, monkeypatch):
-    app, receiver = world
-    monkeypatch.setitem(__import__("sys").modules, "runner.entry", None)  # ImportError on import
-    stack = StackDriver("app", app.runner_arn, receiver)
-    invocations = REGISTRY.invocations[app.runner_name]
-    answer = stack.send("Create", "AddV", migration(app, "m1", ADD_V))
-    assert answer["Status"] == "FAILED"
-    assert "could not start: ModuleNotFoundError: import of runner.entry" in answer["Reason"]
-    assert REGISTRY.invocations[app.runner_name] == invocations + 1
-    assert app.controller_executions() == []
 
 
 def test_a_long_migration_hands_over_to_fresh_controller_executions(world, monkeypatch):
@@ -335,123 +235,6 @@ def test_a_disposed_migration_needs_no_state_machine_once_applied(world):
     refused = stack.send("Create", "Other", never_applied)
     assert refused["Status"] == "FAILED"
     assert "has Dispose: true but was never applied" in refused["Reason"]
-
-
-def crash_after(monkeypatch: pytest.MonkeyPatch, owner: Any, method: str) -> list[str]:
-    """Make `owner.method` do its work, then crash the step once (a runtime killed right after
-    the side effect), so Step Functions retries a step whose effect already happened."""
-    crashed: list[str] = []
-    original = getattr(owner, method)
-    runtime_exit = type("Runtime.ExitError", (Exception,), {})
-
-    def effect_then_crash(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if not crashed:
-            crashed.append(method)
-            raise runtime_exit("RequestId: x Error: Runtime exited with error: signal: killed")
-        return result
-
-    monkeypatch.setattr(owner, method, effect_then_crash)
-    return crashed
-
-
-def steps() -> Any:
-    from runner.handlers import controller as controller_handler
-
-    return controller_handler._controller()
-
-
-def test_a_begin_retried_after_it_started_the_run_finds_the_execution(world, monkeypatch):
-    app, receiver = world
-    crashed = crash_after(monkeypatch, steps().sfn, "start_execution")
-    stack = StackDriver("app", app.runner_arn, receiver)
-    props = migration(app, "m1", ADD_V)
-    event = stack.event("Create", "AddV", props)
-    stack.deliver(event)
-    assert receiver.wait(event["RequestId"])["Status"] == "SUCCESS"
-    wait_controllers(app)
-    assert crashed == ["start_execution"]  # the retried Begin met ExecutionAlreadyExists
-    assert len(executions(app, props["StateMachineArn"])) == 1
-    assert len(receiver.for_request(event["RequestId"])) == 1
-    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
-
-
-def test_a_crash_after_the_answer_was_put_sends_the_same_answer_again(world, monkeypatch):
-    app, receiver = world
-    crashed = crash_after(monkeypatch, steps(), "send")
-    stack = StackDriver("app", app.runner_arn, receiver)
-    props = migration(app, "m1", ADD_V)
-    event = stack.event("Create", "AddV", props)
-    stack.deliver(event)
-    receiver.wait(event["RequestId"])
-    wait_controllers(app)
-    answers = receiver.for_request(event["RequestId"])
-    assert crashed == ["send"]
-    assert len(answers) == 2
-    assert answers[0] == answers[1]  # the same answer; CloudFormation keeps the first
-    assert answers[0]["Status"] == "SUCCESS"
-    assert len(executions(app, props["StateMachineArn"])) == 1
-
-
-def _vanish(app: LocalApp, request_id: str, props: dict[str, Any], stop_run: bool) -> None:
-    """The first request's controller dies while its run goes on (or stops too), and its lease
-    runs out."""
-    records = ledger(app)
-    deadline = time.monotonic() + 60
-    while not (record := records.get("Orders", props["MigrationId"])) or not record.attributes.get(
-        "pages"
-    ):
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.2)
-    for controller in app.controller_executions():
-        if controller["status"] == "RUNNING":
-            app.sfn.stop_execution(executionArn=controller["executionArn"])
-    if stop_run:
-        app.sfn.stop_execution(executionArn=record.execution_arn)
-    wait_controllers(app)
-    while stop_run and executions(app, props["StateMachineArn"])[0]["status"] == "RUNNING":
-        time.sleep(0.2)  # moto stops an execution when its running state returns
-    app.dynamodb.update_item(
-        TableName="dynamigrate-history",
-        Key={"pk": {"S": "Orders"}, "sk": {"S": props["MigrationId"]}},
-        UpdateExpression="SET leaseExpires = :past",
-        ExpressionAttributeValues={":past": {"N": "0"}},
-    )
-    assert records.get("Orders", props["MigrationId"]).status == RUNNING
-
-
-def test_a_run_whose_controller_vanished_is_adopted_not_started_again(world):
-    app, receiver = world
-    props = slow(app, "slow")
-    first = StackDriver("app", app.runner_arn, receiver)
-    event = first.event("Create", "Slow", props)
-    first.deliver(event)
-    _vanish(app, event["RequestId"], props, stop_run=False)
-    second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
-    assert second["Status"] == "SUCCESS", second["Reason"]
-    assert len(executions(app, props["StateMachineArn"])) == 1  # adopted, not run twice
-    record = ledger(app).get("Orders", "slow")
-    assert record.status == SUCCEEDED
-    assert record.attributes["physicalId"]["S"] == second["PhysicalResourceId"]
-    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
-
-
-def test_an_expired_lease_on_a_stopped_run_turns_the_join_into_a_resume(world):
-    app, receiver = world
-    props = slow(app, "slow")
-    first = StackDriver("app", app.runner_arn, receiver)
-    event = first.event("Create", "Slow", props)
-    first.deliver(event)
-    _vanish(app, event["RequestId"], props, stop_run=True)
-    run_id = ledger(app).get("Orders", "slow").run_id
-    second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
-    assert second["Status"] == "SUCCESS", second["Reason"]
-    runs = executions(app, props["StateMachineArn"])
-    assert sorted(r["status"] for r in runs) == ["ABORTED", "SUCCEEDED"]
-    record = ledger(app).get("Orders", "slow")
-    assert (record.status, record.run_id) == (SUCCEEDED, run_id)  # the same run, resumed
-    assert int(record.attributes["counters"]["M"]["scanned"]["N"]) < 2 * ITEMS
-    assert all(i["v"] == {"N": "1"} for i in scan_all(app.dynamodb, "Orders").values())
 
 
 def test_a_migration_that_waits_for_an_earlier_run_all_its_window_fails_in_time(world):

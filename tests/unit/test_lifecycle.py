@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED, MigrationRecord
+from runner.history import FAILED, ROLLED_BACK, RUNNING, SUCCEEDED
+from runner.ledger import MigrationRecord
 from runner.lifecycle import Decision, Request, Stack, decide, restores_old_properties
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/guid"

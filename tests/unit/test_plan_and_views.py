@@ -7,7 +7,7 @@ import pytest
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.plan import estimate
 from dynamigrate.progress import ProgressPrinter, bar
-from runner.history import MigrationRecord
+from runner.ledger import MigrationRecord
 
 UPDATE = {"Up": {"Update": {"Expression": "SET a = :b"}}}
 
