@@ -142,7 +142,9 @@ class StackOperation:
         in_flight: set[str] = set()
         logged: dict[str, int] = {}  # the log in the order requests were sent
         failed = False
-        while (pending or in_flight) and not (failed and not (finish_in_flight and in_flight)):
+        while pending or in_flight:
+            if failed and not (finish_in_flight and in_flight):
+                break  # what is in flight is cancelled; what is pending never starts
             for logical_id in [] if failed else list(pending):
                 deps = [d for d in depends_on.get(logical_id, []) if d in desired]
                 if all(d in done for d in deps):

@@ -131,9 +131,9 @@ class Controller:
             return Stack(None)
         status = str(stacks[0]["StackStatus"])
         if status in OPERATION_STATUSES:
-            began = stacks[0].get("LastUpdatedTime") or stacks[0]["CreationTime"]
-            if status == "CREATE_IN_PROGRESS":
-                began = stacks[0]["CreationTime"]
+            created = stacks[0]["CreationTime"]
+            updated = stacks[0].get("LastUpdatedTime")
+            began = created if status == "CREATE_IN_PROGRESS" else updated or created
             return Stack(status, self.ledger.note_operation(stack_id, _timestamp(began)))
         return Stack(status, self.ledger.operation(stack_id))
 
@@ -167,7 +167,12 @@ class Controller:
                 req.table,
                 req.record_id,
                 state["owner"],
-                {"physicalId": physical, "stackId": req.stack_id, "logicalId": req.logical_id},
+                {
+                    "physicalId": physical,
+                    "stackId": req.stack_id,
+                    "logicalId": req.logical_id,
+                    "operation": stack.operation,
+                },
             )
             state.update(runId=run_id, direction="up", executionArn=running, physicalId=physical)
             return _waiting(state, "run", now)
