@@ -8,8 +8,9 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM_CLI_VERSION := 1.170.0
-# `sam build` needs the Lambda runtime's Python (3.12) on PATH; pyenv keeps it here.
-PY312_BIN ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin))
+# `sam build` needs the Lambda runtime's Python (3.12): a python3.12 on PATH, else pyenv's.
+# (A pyenv shim answers `command -v` without running: ask the interpreter where it lives.)
+PY312_BIN ?= $(or $(shell python3.12 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null),$(lastword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin)))
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: demo test lint unit functional clean sam-validate sam-build
@@ -50,9 +51,10 @@ $(SAM_STAMP):
 
 sam-validate: $(SAM_STAMP)
 	$(SAM) validate --lint --template template.yaml
+	$(SAM) validate --lint --template migrations/template.yaml
 
 sam-build: $(SAM_STAMP)
-	@test -n "$(PY312_BIN)" || { echo "sam build needs Python 3.12 (pyenv install 3.12)"; exit 1; }
+	@test -n "$(PY312_BIN)" || { echo "sam build needs Python 3.12, the Lambda runtime's: put a python3.12 on PATH (e.g. apt install python3.12, or pyenv install 3.12), or pass PY312_BIN=/its/bin"; exit 1; }
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --build-in-source --template template.yaml
 	test -f .aws-sam/build/MacroFunction/jinja2/__init__.py
 	test -f .aws-sam/build/ControllerFunction/runner/handlers/controller.py
