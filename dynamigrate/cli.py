@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dynamigrate import commands
 from dynamigrate.aws import Connection
@@ -29,6 +30,21 @@ def _aws_options(parser: argparse.ArgumentParser) -> None:
         "dynamigrate stack, else dynamigrate-history)",
     )
     group.add_argument("--app-stack", help="the stack of the dynamigrate application")
+
+
+def _lint_parser(sub: Any) -> None:
+    cmd = sub.add_parser(
+        "lint",
+        help="cfn-lint over what the macro makes of templates, reported at your own lines",
+        description="Expands each template with the real macro, reports what the macro refuses "
+        "and what cfn-lint finds in the expanded template and every nested one, at the "
+        "migration's line in your template. Exit 0 when nothing at or above --fail-on was found, "
+        "1 otherwise.",
+    )
+    cmd.add_argument("templates", type=Path, nargs="+", metavar="TEMPLATE")
+    cmd.add_argument("--format", choices=["parseable", "json", "sarif"], default="parseable")
+    cmd.add_argument("--fail-on", choices=["error", "warning", "informational"], default="error")
+    cmd.add_argument("--region", default="us-east-1")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--table", help="only this table's migrations (physical name)")
     cmd.add_argument("--json", action="store_true")
     _aws_options(cmd)
+
+    _lint_parser(sub)
 
     local = sub.add_parser("local", help="run migrations on the embedded emulator")
     local_sub = local.add_subparsers(dest="local_command", required=True)
@@ -148,6 +166,8 @@ def _run(args: argparse.Namespace) -> int:
         ):
             print(path)
         return 0
+    if args.command == "lint":
+        return commands.lint(args.templates, args.format, args.fail_on, args.region)
     if args.command == "plan":
         return commands.plan_template(
             _connection(args), args.template, args.table, args.stack, args.json, **where

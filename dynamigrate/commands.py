@@ -283,6 +283,23 @@ def local_serve(port: int) -> int:
     return 0
 
 
+def lint(templates: list[Path], fmt: str, fail_on: str, region: str) -> int:
+    """The macro's and cfn-lint's findings for each template, at the user's lines."""
+    from dynamigrate import lint as linting  # noqa: PLC0415 (cfn-lint loads slowly)
+
+    findings = []
+    for path in templates:
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+        findings.extend(
+            linting.lint_template(path, render_settings(region, "123456789012"), region)
+        )
+    text = linting.report(findings, fmt)
+    if text:
+        print(text)
+    return linting.exit_code(findings, fail_on)
+
+
 def local_deploy(
     endpoint: str | None,
     template_path: Path,

@@ -8,7 +8,8 @@ from macro.expand import Settings
 def render_settings(region: str = "us-east-1", account_id: str = "123456789012") -> Settings:
     """Settings naming the application's default function and table names in one account."""
     return Settings(
-        runner_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-runner",
+        # template.yaml names the runner <MacroName>-runner (its ARN must outlive upgrades)
+        runner_arn=f"arn:aws:lambda:{region}:{account_id}:function:DynamoMigrations-runner",
         worker_function_arn=f"arn:aws:lambda:{region}:{account_id}:function:dynamigrate-worker",
         worker_role_arn=f"arn:aws:iam::{account_id}:role/dynamigrate-worker",
         history_table="dynamigrate-history",
