@@ -39,7 +39,7 @@ def slug(name: str) -> str:
 
 # cfn-lint checks the template before the macro adds the ServiceToken (cfn-lint runs no custom
 # transform: aws-cloudformation/cfn-lint issue 4020); its maintainers' advice is to ignore the
-# rule for the resource; the expanded template (`dynamigrate render`) lints in full.
+# rule for the resource; `dynamigrate lint` checks the expanded template in full.
 LINT_METADATA = (
     "    Metadata:  # the macro adds ServiceToken, which cfn-lint cannot know (README: Linting)\n"
     "      cfn-lint: {config: {ignore_checks: [E3003]}}\n"

@@ -128,3 +128,16 @@ def test_warnings_fail_only_when_asked(tmp_path, capsys):
 def test_a_missing_template_is_one_line(tmp_path, capsys):
     assert main(["lint", str(tmp_path / "nope.yaml")]) == 1
     assert "nope.yaml: no such file" in capsys.readouterr().err
+
+
+def test_the_pre_commit_hook_runs_this_command():
+    import yaml
+
+    manifest = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
+    (hook,) = yaml.safe_load(manifest.read_text())
+    assert (hook["id"], hook["entry"], hook["language"]) == (
+        "dynamigrate-lint",
+        "dynamigrate lint",
+        "python",
+    )
+    assert "cfn-lint==1.58.0" in hook["additional_dependencies"]
