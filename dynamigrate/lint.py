@@ -109,9 +109,9 @@ def lint_template(path: Path, settings: Settings, region: str = "us-east-1") -> 
     plain = json.loads(json.dumps(decoded))
     nested: dict[str, Any] = {}
 
-    def upload(key: str, body: bytes) -> str:
+    def upload(key: str, body: bytes) -> str:  # kept here: only their findings matter
         nested[key] = json.loads(body)
-        return f"https://{settings.history_table}.s3.{region}.amazonaws.com/{key}"
+        return f"https://artifacts.s3.{region}.amazonaws.com/{key}"
 
     try:
         expanded = expand(plain, settings, upload)
