@@ -84,7 +84,8 @@ def _finding(filename: str, rule: Any, message: str, where: Located) -> Match:
     )
 
 
-def _cfn_lint(template: dict[str, Any], region: str) -> list[Any]:
+def lint_expanded(template: dict[str, Any], region: str = "us-east-1") -> list[Any]:
+    """cfn-lint's matches for a template the macro expanded (its own Transform entry dropped)."""
     template = dict(template)
     transforms = template.pop("Transform", [])
     rest = [
@@ -132,7 +133,7 @@ def lint_template(path: Path, settings: Settings, region: str = "us-east-1") -> 
         k for k, v in resources.items() if isinstance(v, dict) and v.get("Type") == MIGRATION_TYPE
     }
     findings = []
-    for match in _cfn_lint(expanded, region):
+    for match in lint_expanded(expanded, region):
         where = list(getattr(match, "path", None) or [])
         if len(where) >= 2 and where[0] == "Resources":
             owner = str(where[1])
@@ -149,7 +150,7 @@ def lint_template(path: Path, settings: Settings, region: str = "us-east-1") -> 
     }
     for key, body in nested.items():
         owner = url_of.get(key.rsplit("/", 1)[-1], "")
-        for match in _cfn_lint(body, region):
+        for match in lint_expanded(body, region):
             inner = "/".join(str(p) for p in getattr(match, "path", None) or [])
             message = f"in the nested stack of {owner} ({inner}): {match.message}"
             where_owner = _mark(decoded, ["Resources", owner])

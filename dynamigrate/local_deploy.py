@@ -352,19 +352,23 @@ class LocalDeployer:
             desired[logical_id] = props
         if self.driver.rolled_back_creation:  # CloudFormation: delete the stack, create it again
             self.driver = StackDriver(self.stack_name, self.app.runner_arn, self.receiver)
-        operation = StackOperation(
-            self.stack_name,
-            self.driver.status,
-            self._send,
-            self.driver.properties,
-            self.driver.physical_ids,
-        )
+        operation = self._operation()
         result = operation.run(
             desired, depends_on, lambda a, b: strings(a) == strings(b), disable_rollback
         )
         self._failed = (operation, desired, result) if result.status.endswith("_FAILED") else None
         self._hold(result)
         return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
+
+    def _operation(self) -> StackOperation:
+        """CloudFormation's next operation on this stack, from what the stack holds now."""
+        return StackOperation(
+            self.stack_name,
+            self.driver.status,
+            self._send,
+            self.driver.properties,
+            self.driver.physical_ids,
+        )
 
     def _hold(self, result: Result) -> None:
         self.log = result.log
@@ -387,13 +391,7 @@ class LocalDeployer:
 
     def delete(self) -> None:
         """DeleteStack: every migration gets its Delete; the data and the history stay."""
-        operation = StackOperation(
-            self.stack_name,
-            self.driver.status,
-            self._send,
-            self.driver.properties,
-            self.driver.physical_ids,
-        )
+        operation = self._operation()
         self._failed = None
         self._hold(operation.delete_stack())
 

@@ -151,9 +151,11 @@ def test_a_crash_after_the_answer_was_put_sends_the_same_answer_again(world, mon
     assert len(executions(app, props["StateMachineArn"])) == 1
 
 
-def _vanish(app: LocalApp, request_id: str, props: dict[str, Any], stop_run: bool) -> None:
-    """The first request's controller dies while its run goes on (or stops too), and its lease
-    runs out."""
+def _start_then_vanish(app: LocalApp, receiver: Any, props: dict[str, Any], stop_run: bool) -> None:
+    """A Create starts the run; then its controller dies while the run goes on (or stops too),
+    and its lease runs out."""
+    first = StackDriver("app", app.runner_arn, receiver)
+    first.deliver(first.event("Create", "Slow", props))
     records = ledger(app)
     deadline = time.monotonic() + 60
     while not (record := records.get("Orders", props["MigrationId"])) or not record.attributes.get(
@@ -181,10 +183,7 @@ def _vanish(app: LocalApp, request_id: str, props: dict[str, Any], stop_run: boo
 def test_a_run_whose_controller_vanished_is_adopted_not_started_again(world):
     app, receiver = world
     props = slow(app, "slow")
-    first = StackDriver("app", app.runner_arn, receiver)
-    event = first.event("Create", "Slow", props)
-    first.deliver(event)
-    _vanish(app, event["RequestId"], props, stop_run=False)
+    _start_then_vanish(app, receiver, props, stop_run=False)
     second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
     assert second["Status"] == "SUCCESS", second["Reason"]
     assert len(executions(app, props["StateMachineArn"])) == 1  # adopted, not run twice
@@ -197,10 +196,7 @@ def test_a_run_whose_controller_vanished_is_adopted_not_started_again(world):
 def test_an_expired_lease_on_a_stopped_run_turns_the_join_into_a_resume(world):
     app, receiver = world
     props = slow(app, "slow")
-    first = StackDriver("app", app.runner_arn, receiver)
-    event = first.event("Create", "Slow", props)
-    first.deliver(event)
-    _vanish(app, event["RequestId"], props, stop_run=True)
+    _start_then_vanish(app, receiver, props, stop_run=True)
     run_id = ledger(app).get("Orders", "slow").run_id
     second = StackDriver("other", app.runner_arn, receiver).send("Create", "Slow", props)
     assert second["Status"] == "SUCCESS", second["Reason"]

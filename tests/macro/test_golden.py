@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
-import cfnlint.api
 import pytest
 
+from dynamigrate.lint import lint_expanded
 from dynamigrate.templates import load_template
 from tests.macro.golden import INPUTS, expand_case, output_path, render
 
@@ -22,16 +21,7 @@ def test_expansion_matches_the_golden_file(path):
 
 
 def lint(template: dict[str, Any]) -> list[str]:
-    template = copy.deepcopy(template)
-    transforms = template.pop("Transform", [])
-    rest = [
-        t
-        for t in ([transforms] if isinstance(transforms, str) else transforms)
-        if t != "DynamoMigrations"
-    ]
-    if rest:
-        template["Transform"] = rest
-    return [str(m) for m in cfnlint.api.lint(json.dumps(template), regions=["us-east-1"])]
+    return [str(m) for m in lint_expanded(template)]
 
 
 @pytest.mark.parametrize("path", CASES)
