@@ -27,12 +27,31 @@ class UserError(Exception):
     """A mistake of the user's: printed as one clear message, exit code 1, no traceback."""
 
 
-def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> list[Path]:
-    """Expand TEMPLATE as the macro would; write template.json and nested/<LogicalId>.json."""
+def _checked_template(path: Path) -> dict[str, Any]:
+    """The template, or UserError with every problem found before deploy, one per line.
+
+    The Transform list, references to nothing (cfn-lint's rules), and everything the macro
+    refuses (the contract and the expression checks), as the macro would report them.
+    """
+    from dynamigrate.template_checks import reference_problems, transform_problems  # noqa: PLC0415
+
     try:
-        fragment = load_template(template)
+        fragment = load_template(path)
     except TemplateError as exc:
         raise UserError(str(exc)) from exc
+    problems = transform_problems(fragment) + reference_problems(path.read_text())
+    try:
+        expand(fragment, render_settings("us-east-1", "123456789012"), lambda key, body: key)
+    except InvalidTemplateError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise UserError(f"{path}: {InvalidTemplateError(problems)}")
+    return fragment
+
+
+def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> list[Path]:
+    """Expand TEMPLATE as the macro would; write template.json and nested/<LogicalId>.json."""
+    fragment = _checked_template(template)
     bodies: dict[str, Any] = {}
 
     def upload(key: str, body: bytes) -> str:
@@ -79,10 +98,7 @@ def local_run(
     from dynamigrate.local_run import report, run_local  # noqa: PLC0415
     from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
 
-    try:
-        template = load_template(template_path)
-    except TemplateError as exc:
-        raise UserError(str(exc)) from exc
+    template = _checked_template(template_path)
     files = {k: Path(v) for k, v in _pairs(data, "--data").items()}
     for logical_id, path in files.items():
         if not path.is_file():
@@ -202,10 +218,7 @@ def plan_template(
     """Pending, applied and changed migrations of a template, with the pending work's cost."""
     from dynamigrate.plan import PlanError, plan  # noqa: PLC0415
 
-    try:
-        template = load_template(template_path)
-    except TemplateError as exc:
-        raise UserError(str(exc)) from exc
+    template = _checked_template(template_path)
     ledger = _ledger(connection, **where)
     cloudformation = connection.client("cloudformation")
 
@@ -310,8 +323,7 @@ def local_deploy(
     disable_rollback: bool = False,
 ) -> int:
     """Deploy a template to a running `local serve`; later deploys of the stack update it."""
-    if not template_path.is_file():
-        raise UserError(f"{template_path}: no such file")
+    _checked_template(template_path)
     files = {k: str(Path(v).resolve()) for k, v in _pairs(data, "--data").items()}
     for logical_id, path in files.items():
         if not Path(path).is_file():

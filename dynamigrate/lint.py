@@ -23,6 +23,7 @@ from cfnlint.formatters import JsonFormatter, ParseableFormatter, SARIFFormatter
 from cfnlint.match import Match
 from cfnlint.rules import CloudFormationLintRule, Rules
 
+from dynamigrate.template_checks import transform_problems
 from macro.errors import InvalidTemplateError
 from macro.expand import MIGRATION_TYPE, Settings, expand
 
@@ -108,6 +109,16 @@ def lint_template(path: Path, settings: Settings, region: str = "us-east-1") -> 
             for e in errors
         ]
     plain = json.loads(json.dumps(decoded))
+    transform = [
+        _finding(filename, CONTRACT, problem, _mark(decoded, ["Transform"]))
+        for problem in transform_problems(plain)
+    ]
+    return transform + _expanded_findings(filename, decoded, plain, settings, region)
+
+
+def _expanded_findings(
+    filename: str, decoded: Any, plain: dict[str, Any], settings: Settings, region: str
+) -> list[Match]:
     nested: dict[str, Any] = {}
 
     def upload(key: str, body: bytes) -> str:  # kept here: only their findings matter

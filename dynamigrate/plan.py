@@ -111,7 +111,9 @@ def plan(
     migrations = [k for k, v in resources.items() if (v or {}).get("Type") == MIGRATION_TYPE]
     if not migrations:
         raise PlanError("the template declares no Custom::DynamoMigration resource")
-    problems = [p for m in migrations for p in validate(m, resources[m].get("Properties"))]
+    problems = [
+        p for m in migrations for p in validate(m, resources[m].get("Properties"), resources)
+    ]
     if problems:
         raise PlanError("\n".join(problems))
     planned = []

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from macro.errors import located
+from macro.expressions import check_expressions
 from macro.state_machine import MAX_SEGMENTS
+from macro.table_keys import table_keys
 
 INTRINSICS = frozenset(
     {
@@ -40,11 +42,25 @@ def is_intrinsic(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSICS
 
 
+_NO_SUB = "must not contain '${' (CloudFormation would substitute it)"
+
+
 def _string(value: Any, path: str, out: list[tuple[str, str]]) -> None:
     if not isinstance(value, str) or not value.strip():
         out.append((path, f"must be a non-empty string, got {_show(value)}"))
     elif "${" in value:
-        out.append((path, "must not contain '${' (CloudFormation would substitute it)"))
+        out.append((path, _NO_SUB))
+
+
+def _substitutes(value: Any) -> bool:
+    """Whether a plain value holds a string with '${' anywhere inside."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_substitutes(k) or _substitutes(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_substitutes(v) for v in value)
+    return False
 
 
 def _reference(value: Any, path: str, out: list[tuple[str, str]]) -> None:
@@ -93,6 +109,8 @@ def _placeholders(pattern: re.Pattern[str], kind: str, values_are_strings: bool)
                 )
             elif not _finite(item):
                 out.append((f"{path}.{key}", "numbers must be finite"))
+            elif _substitutes(item):
+                out.append((f"{path}.{key}", _NO_SUB))
 
     return check
 
@@ -213,8 +231,33 @@ def _one_of(value: Any, options: dict[str, Any], path: str, out: list[tuple[str,
         )
 
 
-def validate(logical_id: str, properties: Any) -> list[str]:
-    """Every problem of one Custom::DynamoMigration, as located messages."""
+def _index_names(properties: dict[str, Any], resources: dict[str, Any]) -> Any:
+    """The table's key schemas for the expression checks; unknown indexes as problems."""
+    keys = table_keys(properties.get("TableName"), resources)
+    if keys is None:
+        return None, []
+    problems = []
+    source = properties.get("Source")
+    for kind, body in source.items() if isinstance(source, dict) else []:
+        index = body.get("IndexName") if isinstance(body, dict) else None
+        if isinstance(index, str) and keys.of(index) is None:
+            known = ", ".join(keys.indexes) or "none"
+            problems.append(
+                (
+                    f"Source.{kind}.IndexName",
+                    f"{index!r} is not an index of {keys.logical_id} (its indexes: {known})",
+                )
+            )
+    return keys.of, problems
+
+
+def validate(
+    logical_id: str, properties: Any, resources: dict[str, Any] | None = None
+) -> list[str]:
+    """Every problem of one Custom::DynamoMigration, as located messages.
+
+    `resources` (the template's) lets the expression checks use the table's key schema.
+    """
     out: list[tuple[str, str]] = []
     if not isinstance(properties, dict):
         return [located(logical_id, "", "Properties must be a map")]
@@ -232,4 +275,9 @@ def validate(logical_id: str, properties: Any) -> list[str]:
         isinstance(properties.get("Up"), dict) and "Function" in properties["Up"]
     ):
         out.append(("Target", "is only allowed with Up.Function (items are copied through it)"))
+    keys_of, index_problems = _index_names(properties, resources or {})
+    out.extend(index_problems)
+    # One mistake, one message: a section the contract already faults is not parsed further.
+    faulted = {path.split(".")[0] for path, _ in out}
+    out.extend(check_expressions(properties, keys_of, skip=faulted))
     return [located(logical_id, path, message) for path, message in out]

@@ -52,7 +52,7 @@ def _problems(resources: dict[str, Any], migrations: list[str]) -> list[str]:
     seen: dict[tuple[str, str], str] = {}
     for logical_id in migrations:
         props = resources[logical_id].get("Properties")
-        found = validate(logical_id, props)
+        found = validate(logical_id, props, resources)
         problems.extend(found)
         if found:
             continue

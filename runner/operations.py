@@ -17,7 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner.attrs import Item, expression_values, from_wire, to_wire
+from runner.conditions import conjunction
 from runner.errors import MigrationError
+from runner.item_check import check_item
 from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
 from runner.retry import call_with_backoff
@@ -147,7 +149,7 @@ class PageApplier:
 
     def _guarded(self, condition: str | None) -> str:
         exists = f"attribute_exists({KEY_PLACEHOLDER})"
-        return f"{exists} AND ({condition})" if condition else exists
+        return conjunction(exists, condition) or exists
 
     def _write_kwargs(self, item: Item) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -215,7 +217,17 @@ class PageApplier:
                 f"Migration {mid}: the function returned {len(out)} items for {len(items)}; "
                 "it must return one result (an item or null) per input item, in order"
             )
-        return [None if new is None else from_wire(new, mid) for new in out]
+        results: list[Item | None] = []
+        for old, new in zip(wired, out, strict=True):
+            if new is not None:
+                if not isinstance(new, dict):
+                    raise MigrationError(
+                        f"Migration {mid}: the function returned {type(new).__name__}, "
+                        "expected an item in DynamoDB JSON or null"
+                    )
+                check_item(new, mid, {k: old[k] for k in self.key_names if k in old})
+            results.append(None if new is None else from_wire(new, mid))
+        return results
 
     def _function_item(self, pair: tuple[Item, Item | None]) -> Outcome:
         old, new = pair

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner.attrs import Item, expression_values
+from runner.conditions import conjunction
 from runner.errors import MigrationError
 from runner.retry import call_with_backoff
 from runner.spec import MigrationSpec
@@ -52,11 +53,9 @@ def read_request(
         kwargs["IndexName"] = src.index_name
     if src.page_size:
         kwargs["Limit"] = src.page_size
-    filters = [f for f in (src.filter, extra_filter) if f]
-    if len(filters) == 2:
-        kwargs["FilterExpression"] = f"({filters[0]}) AND ({filters[1]})"
-    elif filters:
-        kwargs["FilterExpression"] = filters[0]
+    combined = conjunction(src.filter, extra_filter)
+    if combined:
+        kwargs["FilterExpression"] = combined
     names, values = merge_placeholders(
         spec.migration_id,
         (src.names, expression_values(src.values, spec.migration_id)),

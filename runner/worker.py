@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from runner.conditions import placeholders_of
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
 from runner.operations import Invoke, PageApplier
@@ -130,8 +131,14 @@ def _process(
     extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})
     if req.dry_run and op.kind != "Function" and op.condition:
         # A dry run writes nothing: the write's condition joins the read filter instead, so the
-        # items counted are exactly those the write would change.
-        extra_filter, extra = op.condition, (op.names, applier.values)
+        # items counted are exactly those the write would change. Only the placeholders the
+        # condition uses go along: DynamoDB refuses a request with an unused one.
+        used = placeholders_of(op.condition)
+        extra_filter = op.condition
+        extra = (
+            {k: v for k, v in op.names.items() if k in used},
+            {k: v for k, v in applier.values.items() if k in used},
+        )
     request = read_request(spec, req.segment, req.total_segments, extra_filter, extra)
     done, count, slowest = False, 0, 0.0
     invocation: Counter[str] = Counter()

@@ -21,6 +21,7 @@ from dynamigrate.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 V1 = """
+Transform: DynamoMigrations
 Resources:
   Items:
     Type: AWS::DynamoDB::Table
@@ -68,7 +69,7 @@ V3 = (
     Properties:
       TableName: !Ref Items
       MigrationId: m5-broken
-      Up: {Update: {Expression: "SET e = missing + :t", Values: {":t": 1}}}
+      Up: {Update: {Expression: "SET e = absent + :t", Values: {":t": 1}}}
 """
 )
 

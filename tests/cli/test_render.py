@@ -27,6 +27,7 @@ def test_render_writes_parent_and_nested_templates(tmp_path, capsys):
 def test_invalid_template_exits_1_with_every_error_and_no_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
+        "Transform: DynamoMigrations\n"
         "Resources:\n  M:\n    Type: Custom::DynamoMigration\n    Properties: {Up: {}}\n"
     )
     assert main(["render", str(bad), "-o", str(tmp_path / "out")]) == 1

@@ -19,6 +19,7 @@ ORDERS, CUSTOMERS = "Orders", "Customers"
 # The migrations' definitions (the `Custom::DynamoMigration` properties a user writes), by name.
 # Each scenario's resources take one of them; the runner tests render them with the real macro's
 # state machine and the local CloudFormation deploys them from a template.
+FAILS_ON_EVERY_ITEM = "SET x = absent + :one"  # "refers to an attribute that does not exist"
 MIGRATIONS: dict[str, dict[str, Any]] = {
     "AddV": {
         "MigrationId": "m1-add-v",
@@ -35,10 +36,11 @@ MIGRATIONS: dict[str, dict[str, Any]] = {
         "Up": {"Update": {"Expression": "SET u = :one", "Values": {":one": 1}}},
         "Down": {"Update": {"Expression": "REMOVE u"}},
     },
-    # Fails on every item; its own Down leaves a mark, so a test sees that it ran.
+    # Fails on every item (valid, so the macro passes it; DynamoDB refuses it for the data: no
+    # item has `absent`); its own Down leaves a mark, so a test sees that it ran.
     "Broken": {
         "MigrationId": "m9-broken",
-        "Up": {"Update": {"Expression": "SET x = :undefined"}},
+        "Up": {"Update": {"Expression": FAILS_ON_EVERY_ITEM, "Values": {":one": 1}}},
         "Down": {"Update": {"Expression": "SET brokenDown = :yes", "Values": {":yes": True}}},
     },
     # About ten seconds of work at 30 writes per second over the 300 orders.
@@ -81,7 +83,7 @@ MIGRATIONS: dict[str, dict[str, Any]] = {
     "BadDown": {
         "MigrationId": "m5-add-d",
         "Up": {"Update": {"Expression": "SET d = :one", "Values": {":one": 1}}},
-        "Down": {"Update": {"Expression": "SET y = :undefined"}},
+        "Down": {"Update": {"Expression": FAILS_ON_EVERY_ITEM, "Values": {":one": 1}}},
     },
 }
 MIGRATIONS["AddVDryRun"] = {**MIGRATIONS["AddV"], "DryRun": True}

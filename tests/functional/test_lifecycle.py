@@ -72,13 +72,13 @@ def test_a_failure_fails_the_deploy_and_the_rollback_runs_down(world):
     app, receiver = world
     stack = StackDriver("app", app.runner_arn, receiver)
     ok = stack.send("Create", "AddV", migration(app, "m1", ADD_V, Down=REMOVE_V))
-    bad_update = {"Update": {"Expression": "SET x = :undefined"}}
+    bad_update = {"Update": {"Expression": "SET x = absent + :one", "Values": {":one": 1}}}
     mark = {"Update": {"Expression": "SET brokenDown = :yes", "Values": {":yes": True}}}
     failed = stack.send("Create", "Broken", migration(app, "m2", bad_update, Down=mark))
     assert ok["Status"] == "SUCCESS"
     assert failed["Status"] == "FAILED"
     assert "Migration m2 on table Orders failed" in failed["Reason"]
-    assert ":undefined" in failed["Reason"]  # the worker's own error
+    assert "does not exist in the item" in failed["Reason"]  # DynamoDB's own error
     assert ledger(app).get("Orders", "m2").status == FAILED
 
     stack.status("ROLLBACK_IN_PROGRESS")  # CloudFormation deletes what it created, newest first
