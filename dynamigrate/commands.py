@@ -14,7 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.aws import DEFAULT_HISTORY_TABLE, AwsError, Connection, call, history_table
+from dynamigrate.aws import (
+    DEFAULT_HISTORY_TABLE,
+    AwsError,
+    Connection,
+    call,
+    explain,
+    history_table,
+)
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import TemplateError, load_template
@@ -63,7 +70,7 @@ def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: 
         expanded = expand(fragment, render_settings(region, account_id), upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
-    (out_dir / "nested").mkdir(parents=True, exist_ok=True)
+    _directory(out_dir, "-o")
     written = [out_dir / "template.json"]
     written[0].write_text(json.dumps(expanded, indent=2) + "\n")
     for logical_id, resource in expanded.get("Resources", {}).items():
@@ -73,6 +80,14 @@ def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: 
             path.write_text(json.dumps(bodies[url], indent=2) + "\n")
             written.append(path)
     return written
+
+
+def _directory(path: Path, option: str) -> None:
+    """Make the output directory PATH (and PATH/nested), or say why it cannot be."""
+    try:
+        (path / "nested").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot write there ({exc.strerror})") from exc
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -103,6 +118,8 @@ def local_run(
     for logical_id, path in files.items():
         if not path.is_file():
             raise UserError(f"--data {logical_id}={path}: no such file")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: not a directory")
     try:
         result = run_local(
             template,
@@ -151,7 +168,7 @@ def _records(ledger: MigrationLedger, table: str | None) -> list[Any]:
     try:
         return ledger.records(table)
     except Exception as exc:  # HistoryError or an endpoint that cannot be reached
-        raise UserError(f"history table {ledger.table_name}: {exc}") from exc
+        raise UserError(f"history table {ledger.table_name}: {explain(exc)}") from exc
 
 
 HISTORY_HEADER = ["table", "migration", "status", "changed/scanned", "started", "ended", "error"]
@@ -242,10 +259,11 @@ def plan_template(
     except (PlanError, AwsError) as exc:
         raise UserError(f"{template_path}: {exc}") from exc
     except Exception as exc:  # the history table or an endpoint that cannot be reached
-        raise UserError(f"{template_path}: {exc}") from exc
+        raise UserError(f"{template_path}: {explain(exc)}") from exc
+    changed = [p.migration_id for p in planned if p.state == "changed"]
     if as_json:
         print(json.dumps([p.as_dict() for p in planned], indent=2))
-        return 0
+        return 3 if changed else 0
     header = ["migration", "table", "state", "items", "reads", "writes", "transitions", "est. $"]
     body = []
     for p in planned:
@@ -266,7 +284,6 @@ def plan_template(
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")
-    changed = [p.migration_id for p in planned if p.state == "changed"]
     if changed:
         print(f"changed since applied (a deploy fails): {', '.join(changed)}")
         return 3
@@ -382,11 +399,20 @@ def _call_server(
     def send() -> None:
         try:
             with urllib.request.urlopen(post, timeout=7200) as reply:
-                result.update(json.loads(reply.read()))
+                body = reply.read()
         except urllib.error.HTTPError as exc:
-            result.update(json.loads(exc.read() or b"{}") or {"error": str(exc)})
+            body = exc.read() or b"{}"
         except (urllib.error.URLError, OSError) as exc:
             failure.append(exc)
+            return
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not ({"error", "outcomes"} & set(answer)):
+            failure.append(ValueError(f"it answered {body[:60]!r}, not as dynamigrate does"))
+            return
+        result.update(answer)
 
     for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
         os.environ.setdefault(name, value)  # the emulator takes any credentials

@@ -1,15 +1,19 @@
 """Items in and out of local runs: JSON lines in DynamoDB's export format, or plain JSON.
 
-Input lines are either `{"Item": {"pk": {"S": "a"}}}` (the format of DynamoDB's S3 export, binary
-base64) or a plain object `{"pk": "a", "total": 12.50}` whose numbers are read as exact decimals.
-Output is always the export format, one item per line, sorted by key.
+Input lines are `{"Item": {"pk": {"S": "a"}}}` (the format of DynamoDB's S3 export, binary
+base64), the same item without the wrapper (`{"pk": {"S": "a"}}`, as `aws dynamodb scan` prints
+each item), or a plain object `{"pk": "a", "total": 12.50}` whose numbers are read as exact
+decimals. Every value is checked as DynamoDB checks a write (`runner.item_check`), every item
+carries the table's key with the declared types, and a key appears once; a problem names the file
+and the line. Output is always the export format, one item per line, sorted by key.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from runner.attrs import Item, from_wire, to_wire
 from runner.errors import MigrationError
+from runner.item_check import BadValue, value_size
 
 TYPES = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
 _serializer = TypeSerializer()
@@ -26,45 +31,132 @@ class DataFileError(Exception):
     """A data file that cannot be read, with the file and line."""
 
 
+TYPE_NAMES = {"S": "a string", "N": "a number", "B": "binary"}
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """A table's key attributes and their declared types, partition key first."""
+
+    types: dict[str, str]
+
+    @classmethod
+    def of_table(cls, resource: Any) -> KeySpec | None:
+        """From an AWS::DynamoDB::Table's KeySchema and AttributeDefinitions (None if unclear)."""
+        props = resource.get("Properties") if isinstance(resource, dict) else None
+        if not isinstance(props, dict):
+            return None
+        declared = {
+            d.get("AttributeName"): d.get("AttributeType")
+            for d in props.get("AttributeDefinitions") or []
+            if isinstance(d, dict)
+        }
+        schema = props.get("KeySchema")
+        if not isinstance(schema, list):
+            return None
+        ordered = sorted(
+            (k for k in schema if isinstance(k, dict)), key=lambda k: k.get("KeyType") != "HASH"
+        )
+        types = {k.get("AttributeName"): declared.get(k.get("AttributeName")) for k in ordered}
+        if not all(isinstance(n, str) and t in TYPE_NAMES for n, t in types.items()):
+            return None
+        return cls(types)  # type: ignore[arg-type]
+
+    def key(self, item: Item) -> str:
+        """The item's key as DynamoDB JSON; ValueError if it lacks one or has the wrong type."""
+        for n, (name, kind) in enumerate(self.types.items()):
+            role = "partition key" if n == 0 else "sort key"
+            if name not in item:
+                raise ValueError(f"the item has no {name} (the table's {role})")
+            ((found, inner),) = item[name].items()
+            if found != kind:
+                raise ValueError(
+                    f"{name} must be {TYPE_NAMES[kind]} ({kind}), as the table declares it; "
+                    f"got {found}"
+                )
+            if inner in ("", b""):
+                raise ValueError(f"{name} must not be empty (a key attribute)")
+        return json.dumps({name: to_wire({name: item[name]})[name] for name in self.types})
+
+    def identity(self, item: Item) -> tuple[Any, ...]:
+        """One value per key: "1" and "1.0" are the same number."""
+        return tuple(_sort_value(item[name]) for name in self.types)
+
+
 def _typed(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in TYPES
 
 
+def _checked(item: Item) -> Item:
+    wired = to_wire(item)
+    try:
+        for name, value in wired.items():
+            value_size(value, name)
+    except BadValue as exc:
+        raise ValueError(f"attribute {exc.path}: {exc.reason}") from exc
+    return item
+
+
 def parse_line(line: str) -> Item:
-    """One item from one line of either format."""
+    """One item from one line of any of the three forms."""
     try:
         data = json.loads(line, parse_float=Decimal, parse_int=Decimal)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(data, dict) or not data:
         raise ValueError("expected a JSON object (an item)")
-    if set(data) == {"Item"} and isinstance(data["Item"], dict):
-        typed = json.loads(line)["Item"]  # numbers stay the strings DynamoDB JSON has
-        if all(_typed(v) for v in typed.values()):
-            try:
-                return from_wire(typed, "data")
-            except MigrationError as exc:
-                raise ValueError(str(exc).removeprefix("Migration data: ")) from exc
+    raw = json.loads(line)  # numbers stay the strings DynamoDB JSON has
+    typed = raw["Item"] if set(raw) == {"Item"} and isinstance(raw["Item"], dict) else raw
+    if typed and all(_typed(v) for v in typed.values()):
+        try:
+            for name, value in typed.items():
+                value_size(value, name)
+            return from_wire(typed, "data")
+        except BadValue as exc:
+            raise ValueError(f"attribute {exc.path}: {exc.reason}") from exc
+        except MigrationError as exc:
+            raise ValueError(str(exc).removeprefix("Migration data: ")) from exc
     try:
-        return {k: _serializer.serialize(v) for k, v in data.items()}
-    except (TypeError, ValueError, InvalidOperation) as exc:
+        item = {k: _serializer.serialize(v) for k, v in data.items()}
+    except DecimalException as exc:
+        name = next((k for k, v in data.items() if isinstance(v, Decimal)), "?")
+        raise ValueError(
+            f"attribute {name}: {data.get(name)} is outside DynamoDB's range "
+            "(38 significant digits, 1E-130 to 9.99...E+125)"
+        ) from exc
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot store this value in DynamoDB ({exc})") from exc
+    return _checked(item)
 
 
-def read_items(path: Path) -> Iterator[Item]:
+def _once(keys: KeySpec, item: Item, number: int, seen: dict[tuple[Any, ...], int]) -> None:
+    shown = keys.key(item)
+    first = seen.setdefault(keys.identity(item), number)
+    if first != number:
+        raise ValueError(
+            f"the same key as line {first} ({shown}): each item once, or the later one "
+            "replaces the earlier"
+        )
+
+
+def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
     """Every item of a data file; a bad line is reported with its number."""
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    seen: dict[tuple[Any, ...], int] = {}
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                yield parse_line(line)
+                item = parse_line(line)
+                if keys is not None:
+                    _once(keys, item, number, seen)
             except ValueError as exc:
                 raise DataFileError(f"{path}:{number}: {exc}") from exc
+            yield item
 
 
 def _sort_value(value: dict[str, Any]) -> tuple[int, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from dynamigrate.data_files import read_items, write_items
+from dynamigrate.data_files import KeySpec, read_items, write_items
 from dynamigrate.emulator import emulated_aws
 from dynamigrate.history_view import as_dict, format_table, rows
 from dynamigrate.local_app import LocalApp
@@ -80,7 +80,10 @@ def run_local(
     """Deploy the template's migrations on a fresh emulator; write tables and history to out_dir."""
     set_default_environment()
     check_template(template, set(data), render_settings())
-    loaded = {logical_id: list(read_items(path)) for logical_id, path in data.items()}
+    loaded = {
+        logical_id: list(read_items(path, KeySpec.of_table(template["Resources"][logical_id])))
+        for logical_id, path in data.items()
+    }
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     with emulated_aws(), response_receiver() as receiver:
         app = LocalApp(poll_seconds=poll_seconds)

@@ -20,9 +20,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from dynamigrate.data_files import DataFileError, read_items
+from dynamigrate.data_files import DataFileError, KeySpec, read_items
 from dynamigrate.emulator import install
 from dynamigrate.local_deploy import DeployError, LocalDeployer
+from dynamigrate.local_stack_api import describe_stack_resource
 from dynamigrate.templates import TemplateError, load_template
 from macro.errors import InvalidTemplateError
 
@@ -49,6 +50,7 @@ class LocalServer:
         self.port = port
         self.poll_seconds = poll_seconds
         self.deployers: dict[str, LocalDeployer] = {}
+        self.tables: dict[str, dict[str, str]] = {}  # stack -> table logical id -> name
         self.lock = threading.Lock()
         self.server: BaseWSGIServer | None = None
         self.app: Any = None
@@ -91,6 +93,10 @@ class LocalServer:
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
             if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
                 return self._control(environ, start_response)
+            answered = describe_stack_resource(environ, self.tables)
+            if answered is not None:
+                start_response(answered[0], [("Content-Type", "text/xml")])
+                return [answered[1]]
             result: Iterable[bytes] = moto(environ, start_response)
             return result
 
@@ -118,7 +124,11 @@ class LocalServer:
         """Deploy one template to a named stack; later deploys of that stack are updates."""
         path = Path(request["template"])
         template = load_template(path)
-        data = {k: list(read_items(Path(v))) for k, v in (request.get("data") or {}).items()}
+        resources = template.get("Resources") or {}
+        data = {
+            k: list(read_items(Path(v), KeySpec.of_table(resources.get(k))))
+            for k, v in (request.get("data") or {}).items()
+        }
         stack = str(request.get("stack") or "local")
         with self.lock:  # CloudFormation runs one operation per stack at a time
             deployer = self.deployers.get(stack)
@@ -134,6 +144,7 @@ class LocalServer:
                 bool(request.get("disableRollback")),
             )
             status = deployer.driver.current_status
+            self.tables[stack] = dict(deployment.tables)
         return {
             "tables": deployment.tables,
             "outcomes": [vars(o) for o in deployment.outcomes],
@@ -153,6 +164,7 @@ class LocalServer:
                 deployer.delete()
                 outcomes = []
                 del self.deployers[stack]
+                self.tables.pop(stack, None)
             status = deployer.driver.current_status
         return {
             "outcomes": [vars(o) for o in outcomes],

@@ -17,7 +17,9 @@ from macro.contract import validate
 from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
 from macro.state_machine import segments_of
+from runner.attrs import to_wire
 from runner.history import FAILED, RUNNING, SUCCEEDED
+from runner.item_check import value_size
 from runner.ledger import MigrationLedger
 from runner.planning import auto_segments
 
@@ -55,6 +57,34 @@ class PlannedMigration:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+SAMPLE_ITEMS = 1000
+
+
+def table_size(dynamodb: Any, table: str) -> tuple[int, int]:
+    """(items, bytes) of a table: DescribeTable's figures, else measured from a sample page.
+
+    DescribeTable's ItemCount and TableSizeBytes are "updated approximately every six hours"
+    (API Reference, TableDescription), so a table loaded since reads as empty; the emulator's
+    TableSizeBytes is always 0. Then one page of at most SAMPLE_ITEMS items is read: the whole
+    table when it fits, else the average item size times the item count.
+    """
+    info = call(f"DescribeTable {table}", dynamodb.describe_table, TableName=table)["Table"]
+    items, size = int(info.get("ItemCount", 0)), int(info.get("TableSizeBytes", 0))
+    if size > 0:
+        return items, size
+    page = call(f"Scan {table}", dynamodb.scan, TableName=table, Limit=SAMPLE_ITEMS)
+    sizes = [
+        sum(len(name.encode()) + value_size(value, name) for name, value in to_wire(i).items())
+        for i in page.get("Items", [])
+    ]
+    if not sizes:
+        return 0, 0
+    if "LastEvaluatedKey" not in page:
+        return len(sizes), sum(sizes)
+    count = max(items, len(sizes))
+    return count, count * sum(sizes) // len(sizes)
 
 
 def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
@@ -136,10 +166,6 @@ def plan(
             state = "failed (resumes)" if record.checksum == checksum(props) else "pending"
         cost = None
         if state in ("pending", "failed (resumes)", "dry-run"):
-            description = call(f"DescribeTable {table}", dynamodb.describe_table, TableName=table)
-            info = description["Table"]
-            cost = estimate(
-                props, int(info.get("ItemCount", 0)), int(info.get("TableSizeBytes", 0))
-            )
+            cost = estimate(props, *table_size(dynamodb, table))
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned

@@ -140,6 +140,14 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
         "pending",
     ]
     assert planned["m3-add-c"]["estimate"]["items"] == 30
+    assert planned["m3-add-c"]["estimate"]["read_units"] == 0.5  # measured: the emulator says 0 B
+    # --stack asks the server's CloudFormation for the table's name (no literal TableName here)
+    unnamed = tmp_path / "unnamed.yaml"
+    unnamed.write_text(V2.replace("      TableName: items\n", ""))
+    assert main(["plan", str(unnamed), "--stack", "local", "--json", *endpoint]) == 0
+    assert {p["table"] for p in json.loads(capsys.readouterr().out)} == {"items"}
+    assert main(["plan", str(unnamed), "--stack", "nope", *endpoint]) == 1
+    assert "--stack nope: finding Items: ValidationError" in capsys.readouterr().err
 
     assert main(["local", "deploy", str(tmp_path / "v2.yaml"), *endpoint]) == 0
     out = capsys.readouterr().out
@@ -172,6 +180,15 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     assert "m4-add-d" in out
     assert "pending" in out
     assert "failed (resumes)" in out
+
+    # An applied migration edited: plan exits 3 in both output forms (a CI gate trips on either).
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(
+        V2.replace('SET a = :t", Values: {":t": 1}', 'SET a = :t", Values: {":t": 7}')
+    )
+    for form in ([], ["--json"]):
+        assert main(["plan", str(edited), "--table", "Items=items", *form, *endpoint]) == 3
+    assert "changed" in capsys.readouterr().out
 
 
 def test_local_deploy_without_a_server_says_how_to_start_one(tmp_path, capsys):

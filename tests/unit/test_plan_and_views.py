@@ -70,3 +70,34 @@ def test_progress_prints_a_line_per_change_off_a_terminal():
     lines = stream.text.splitlines()
     assert len(lines) == 2  # the first sight and the end; a terminal redraws in place
     assert lines[-1].endswith("100%       10 scanned        0 changed  SUCCEEDED")
+
+
+class _Table:
+    """DescribeTable and one Scan page, as DynamoDB answers them."""
+
+    def __init__(self, count: int, size: int, items: int, more: bool) -> None:
+        self.info = {"ItemCount": count, "TableSizeBytes": size}
+        self.items = [{"pk": {"S": f"k{i:03d}"}, "v": {"N": "12"}} for i in range(items)]
+        self.more = more
+
+    def describe_table(self, TableName: str) -> dict:
+        return {"Table": self.info}
+
+    def scan(self, TableName: str, Limit: int) -> dict:
+        page = {"Items": self.items[:Limit]}
+        return {**page, "LastEvaluatedKey": {"pk": {"S": "x"}}} if self.more else page
+
+
+def test_table_size_uses_describe_table_when_it_knows():
+    from dynamigrate.plan import table_size
+
+    assert table_size(_Table(10, 5000, 0, False), "t") == (10, 5000)
+
+
+def test_table_size_measures_a_table_describe_table_reports_empty():
+    from dynamigrate.plan import table_size
+
+    # "pk" + "k000" + "v" + 12 (2 digits: 2 bytes) = 2 + 4 + 1 + 2 = 9 bytes an item
+    assert table_size(_Table(0, 0, 30, False), "t") == (30, 270)
+    assert table_size(_Table(5000, 0, 1000, True), "t") == (5000, 45000)
+    assert table_size(_Table(0, 0, 0, False), "t") == (0, 0)
