@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
-from dynamigrate import commands
+from dynamigrate import commands, local_commands
 from dynamigrate.aws import AwsError, Connection, explain
-from dynamigrate.commands import DEFAULT_LOCAL_ENDPOINT as DEFAULT_ENDPOINT
 from dynamigrate.commands import UserError
+from dynamigrate.local_commands import DEFAULT_LOCAL_ENDPOINT as DEFAULT_ENDPOINT
 
 USAGE_ERROR = 1  # `local run`/`local deploy` use 2 for "a migration failed"
 
@@ -245,9 +245,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "history":
         return commands.history(_connection(args), args.table, args.json, **where)
     if args.local_command == "serve":
-        return commands.local_serve(args.port)
+        return local_commands.local_serve(args.port)
     if args.local_command == "deploy":
-        return commands.local_deploy(
+        return local_commands.local_deploy(
             args.endpoint_url,
             args.template,
             args.data,
@@ -257,7 +257,9 @@ def _run(args: argparse.Namespace) -> int:
             args.disable_rollback,
         )
     if args.local_command in ("rollback", "delete"):
-        return commands.local_stack_operation(args.endpoint_url, args.local_command, args.stack)
+        return local_commands.local_stack_operation(
+            args.endpoint_url, args.local_command, args.stack
+        )
     return commands.local_run(args.template, args.data, args.out, args.param, args.dry_run)
 
 

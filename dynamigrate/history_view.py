@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -43,24 +44,49 @@ def when(epoch: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+HEADER = ["table", "migration", "run", "status", "changed/scanned", "started", "ended", "error"]
+_PREFIXES = re.compile(
+    r"^(Migration \S+ (\(\w+\) )?(on table \S+ )?failed: |segment#\d+: |\w+(Error|Failed): |"
+    r"Migration \S+: )"
+)
+
+
+def cause(error: Any, width: int = 140) -> str:
+    """The cause of a run's error, without the wrappers every layer adds, cut at a word."""
+    text = str(error or "").strip()
+    while (found := _PREFIXES.match(text)) is not None:
+        text = text[found.end() :]
+    text = re.sub(r"; \d+ of \d+ segments did not finish$", "", text)
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str]:
+    counters = data.get("counters") or {}
+    changed = int(counters.get("updated", 0)) + int(counters.get("deleted", 0))
+    return [
+        table,
+        migration,
+        run,
+        str(data.get("status", "")),
+        f"{changed}/{counters.get('scanned', 0)}",
+        when(data.get("startedAt")),
+        when(data.get("endedAt")),
+        cause(data.get("lastError")),
+    ]
+
+
 def rows(records: list[MigrationRecord]) -> list[list[str]]:
-    """Table, migration, status, changed/scanned, started, ended, last error."""
+    """One row per run: a rolled-back migration shows its Up (how far, why) then its Down."""
     out = []
     for record in records:
         data = as_dict(record)
-        counters = data.get("counters") or {}
-        changed = int(counters.get("updated", 0)) + int(counters.get("deleted", 0))
-        out.append(
-            [
-                record.table,
-                record.migration_id,
-                data["status"],
-                f"{changed}/{counters.get('scanned', 0)}",
-                when(data.get("startedAt")),
-                when(data.get("endedAt")),
-                str(data.get("lastError") or "")[:80],
-            ]
-        )
+        up = data.get("upRun")
+        if isinstance(up, dict):
+            out.append(_row(record.table, record.migration_id, "up", up))
+        run = str(data.get("direction") or "up")
+        out.append(_row(record.table, record.migration_id, run, data))
     return out
 
 

@@ -33,6 +33,7 @@ from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
 from dynamigrate.local_functions import FunctionLoadError, load_handler
+from dynamigrate.progress import live
 from dynamigrate.stack_operation import Result, Sent, StackOperation, in_dependency_order
 from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
@@ -267,10 +268,10 @@ class LocalDeployer:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
                 if self.progress:
-                    self.progress(logical_id, self.ledger.get(table, mid), total)
+                    self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
                 continue
             if self.progress:
-                self.progress(logical_id, self.ledger.get(table, mid), total)
+                self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
             return answer
 
     def _item_count(self, table: str) -> int:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from dynamigrate.data_files import KeySpec, read_items, write_items
 from dynamigrate.emulator import emulated_aws
-from dynamigrate.history_view import as_dict, format_table, rows
+from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import response_receiver
 from dynamigrate.local_deploy import Deployment, LocalDeployer, Progress, check_template
@@ -122,8 +122,7 @@ def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
         shown = json.dumps(after, sort_keys=True, default=str) if after else "(deleted)"
         write(f"  before: {json.dumps(before, sort_keys=True, default=str)}\n")
         write(f"  after:  {shown}\n")
-    header = ["table", "migration", "status", "changed/scanned", "started", "ended", "error"]
-    write("\nHistory:\n" + format_table(header, result.history_rows) + "\n")
+    write("\nHistory:\n" + format_table(HEADER, result.history_rows) + "\n")
     rate = result.scanned / result.seconds if result.seconds else 0.0
     write(
         f"\n{result.scanned} items scanned in {result.seconds:.1f} s ({rate:.0f} items/s); "

@@ -56,7 +56,18 @@ class PlannedMigration:
     estimate: Estimate | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """camelCase, as every `--json` of the CLI (and the history table's own attributes)."""
+        camel: dict[str, Any] = _camel(asdict(self))
+        return camel
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            name.split("_")[0] + "".join(w.capitalize() for w in name.split("_")[1:]): _camel(v)
+            for name, v in value.items()
+        }
+    return value
 
 
 SAMPLE_ITEMS = 1000

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from runner.ledger import MigrationRecord
+from runner.history import COUNTERS, RunRef
+from runner.ledger import MigrationLedger, MigrationRecord
 
 WIDTH = 30
+INTERVAL_SECONDS = 10.0  # away from a terminal, a running migration's line at most this often
+DRY_SUFFIX = "#dry-run"
 
 
 def bar(done: int, total: int, width: int = WIDTH) -> str:
@@ -24,13 +30,44 @@ def counters(record: MigrationRecord | None) -> dict[str, int]:
     return {name: int(value.get("N", "0")) for name, value in raw.items()}
 
 
+def live(ledger: MigrationLedger, record: MigrationRecord | None) -> MigrationRecord | None:
+    """The record with the counters its run's segments have committed so far, page by page.
+
+    The record's own counters are refreshed only when the controller polls; the run's segment
+    items (runner.history) move with every page.
+    """
+    attrs = record.attributes if record else {}
+    run_id = attrs.get("runId", {}).get("S")
+    if record is None or record.status not in ("RUNNING", "ROLLING_BACK") or not run_id:
+        return record
+    run = RunRef(
+        record.table,
+        record.migration_id.removesuffix(DRY_SUFFIX),
+        attrs.get("direction", {}).get("S", "up"),
+        run_id,
+        attrs.get("dryRun", {}).get("BOOL", False),
+    )
+    totals = ledger.run_totals(run).counters
+    if not any(totals.get(name) for name in COUNTERS):
+        return record
+    counted = {"M": {name: {"N": str(n)} for name, n in totals.items()}}
+    return dataclasses.replace(record, attributes={**attrs, "counters": counted})
+
+
 class ProgressPrinter:
     """One line per migration; on a terminal the line is redrawn, elsewhere printed on change."""
 
-    def __init__(self, stream: TextIO | Any = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | Any = None,
+        interval: float = INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval, self.clock = interval, clock
         self.last: dict[str, str] = {}
+        self.printed_at: dict[str, float] = {}
 
     def __call__(self, logical_id: str, record: MigrationRecord | None, total: int) -> None:
         status = record.status if record else "PENDING"
@@ -44,9 +81,13 @@ class ProgressPrinter:
         line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"
         if self.last.get(label) == line:
             return
+        now = self.clock()
         if self.tty:
             self.stream.write("\r" + line + ("\n" if final else ""))
-        elif final or label not in self.last:
+        elif final or label not in self.last or now - self.printed_at[label] >= self.interval:
             self.stream.write(line + "\n")
+            self.printed_at[label] = now
+        else:
+            return  # not shown yet: the next call compares against what was printed
         self.stream.flush()
         self.last[label] = line

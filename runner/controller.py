@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from runner import cfn_response
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, RunRef
-from runner.ledger import MigrationLedger, MigrationRecord
+from runner.ledger import MigrationLedger, MigrationRecord, run_summary
 from runner.lifecycle import (
     OPERATION_STATUSES,
     Decision,
@@ -194,6 +194,8 @@ class Controller:
             "startedAt": now,
             "lastError": None,
         }
+        if down and lock.record.attributes.get("direction", {}).get("S") == "up":
+            started["upRun"] = run_summary(lock.record)  # history keeps the Up's cause and counts
         if not down:  # the run's identity: what a rollback matches (runner.lifecycle.undoes)
             state["physicalId"] = req.run_physical_id(_stable_run_id(req.request_id))
             started.update(

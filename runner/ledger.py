@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from runner.errors import ConcurrentRunError
 from runner.history import PENDING, RUNNING, SUCCEEDED, History, _translate
+
+_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,25 @@ class MigrationRecord:
             last_error=text("lastError"),
             attributes=item,
         )
+
+
+RUN_FIELDS = ("status", "runId", "counters", "startedAt", "endedAt", "lastError", "executionArn")
+
+
+def run_summary(record: MigrationRecord) -> dict[str, Any]:
+    """How the record's current run ended, to keep when a Down run replaces it.
+
+    A rollback's Down overwrites the record's status, counters and error; the Up's are kept
+    under `upRun` so `history` shows why the deploy failed and how far the Up got.
+    """
+    summary = {
+        name: _deserializer.deserialize(value)
+        for name, value in record.attributes.items()
+        if name in RUN_FIELDS
+    }
+    if summary.get("status") == RUNNING:
+        summary["status"] = "STOPPED"  # the rollback stops a run that was still going
+    return summary
 
 
 @dataclass(frozen=True)
@@ -244,7 +267,7 @@ class MigrationLedger(History):
 def _attribute(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"BOOL": value}
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return {"N": str(value)}
     if value is None:
         return {"NULL": True}

@@ -133,14 +133,14 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
         main(["plan", str(tmp_path / "v2.yaml"), "--table", "Items=items", "--json", *endpoint])
         == 0
     )
-    planned = {p["migration_id"]: p for p in json.loads(capsys.readouterr().out)}
+    planned = {p["migrationId"]: p for p in json.loads(capsys.readouterr().out)}
     assert [planned[m]["state"] for m in ("m1-add-a", "m2-add-b", "m3-add-c")] == [
         "applied",
         "applied",
         "pending",
     ]
     assert planned["m3-add-c"]["estimate"]["items"] == 30
-    assert planned["m3-add-c"]["estimate"]["read_units"] == 0.5  # measured: the emulator says 0 B
+    assert planned["m3-add-c"]["estimate"]["readUnits"] == 0.5  # measured: the emulator says 0 B
     # --stack asks the server's CloudFormation for the table's name (no literal TableName here)
     unnamed = tmp_path / "unnamed.yaml"
     unnamed.write_text(V2.replace("      TableName: items\n", ""))
@@ -174,6 +174,11 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     assert "m4-add-d" in capsys.readouterr().out
     assert main(["status", *endpoint]) == 0
     assert "0 running; 1 FAILED, 1 ROLLED_BACK, 3 SUCCEEDED" in capsys.readouterr().out
+    assert main(["status", "--json", *endpoint]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "running": [],
+        "counts": {"FAILED": 1, "ROLLED_BACK": 1, "SUCCEEDED": 3},
+    }
 
     assert main(["plan", str(tmp_path / "v3.yaml"), "--table", "Items=items", *endpoint]) == 0
     out = capsys.readouterr().out

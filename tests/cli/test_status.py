@@ -34,8 +34,10 @@ def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
         )
         assert out.rstrip().endswith("1 running; 1 RUNNING")
         assert main(["status", "--json"]) == 0
-        (running,) = json.loads(capsys.readouterr().out)
+        shown = json.loads(capsys.readouterr().out)
+        (running,) = shown["running"]
         assert (running["migrationId"], running["counters"]["updated"]) == ("m1", 7)
+        assert shown["counts"] == {"RUNNING": 1}
         assert main(["history", "--table", "Nope"]) == 0
         assert capsys.readouterr().out == "no migrations recorded yet\n"
 

@@ -88,6 +88,14 @@ def test_a_failure_fails_the_deploy_and_the_rollback_runs_down(world):
     items = scan_all(app.dynamodb, "Orders").values()
     assert all("v" not in i for i in items)
     assert all(i["brokenDown"] == {"BOOL": True} for i in items)  # the failed one's own Down ran
+    # History keeps each Up run (its cause and counts) beside the Down that undid it.
+    broken = ledger(app).get("Orders", "m2").attributes["upRun"]["M"]
+    assert broken["status"] == {"S": "FAILED"}
+    assert "does not exist in the item" in broken["lastError"]["S"]
+    assert "scanned" in broken["counters"]["M"]
+    applied = ledger(app).get("Orders", "m1").attributes["upRun"]["M"]
+    assert applied["status"] == {"S": "SUCCEEDED"}
+    assert int(applied["counters"]["M"]["updated"]["N"]) == len(items)
     assert ledger(app).get("Orders", "m1").status == ROLLED_BACK
     assert ledger(app).get("Orders", "m2").status == ROLLED_BACK
 
