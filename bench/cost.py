@@ -12,7 +12,8 @@ The same Update migration (every item gets a status) runs over the same table wi
             the Lambda writing the page with the same 8 threads the engine's worker uses.
 The baselines are rendered here for the comparison only; they are not features.
 
-Counted on the emulator: state transitions (every *StateEntered of parents and Map children),
+Counted on the emulator: state transitions (every *StateEntered of parents and Map children, and
+one per child execution a Distributed Map starts, as Step Functions bills it),
 Lambda invocations, DynamoDB requests of the table and of the history table (checkpoints count
 as orchestration). Priced at published us-east-1 prices. Lambda duration cannot be measured on
 the emulator (moto serializes DynamoDB requests), so it is modelled per item as the larger of
@@ -277,7 +278,8 @@ def measure(design: str, items: int) -> dict[str, Any]:
         "dynamodb_reads_per_1000_items": round(scans * per_k, 3),
         "history_requests_per_1000_items": round(history * per_k, 3),
         "usd_per_million_items": round(
-            (step_functions + lambda_cost + write_cost + read_cost) * per_million, 4
+            (step_functions + lambda_cost + history_cost + write_cost + read_cost) * per_million,
+            4,
         ),
         "step_functions_usd_per_million": round(step_functions * per_million, 4),
         "lambda_usd_per_million": round(lambda_cost * per_million, 4),

@@ -138,7 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     _aws_options(cmd)
 
     cmd = sub.add_parser("history", help="the migration history table")
-    cmd.add_argument("--table", help="only this table's migrations (physical name)")
+    cmd.add_argument(
+        "--table",
+        help="only this table's migrations: its name (against `local serve`, also its logical id "
+        "in the stack `local`)",
+    )
     cmd.add_argument("--json", action="store_true", help="JSON instead of a table")
     _aws_options(cmd)
 

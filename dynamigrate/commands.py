@@ -7,6 +7,7 @@ exit code otherwise.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from dynamigrate.aws import (
     call,
     explain,
     history_table,
+    is_local,
 )
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.settings import render_settings
@@ -170,7 +172,11 @@ def _records(ledger: MigrationLedger, table: str | None) -> list[Any]:
 
 def history(connection: Connection, table: str | None, as_json: bool, **where: Any) -> int:
     """Every migration record (of one table), oldest migration id first."""
-    records = _records(_ledger(connection, **where), table)
+    ledger = _ledger(connection, **where)
+    records = _records(ledger, table)
+    if table and not records and is_local(connection.endpoint_url or os.environ.get(ENDPOINT)):
+        physical = _local_table(connection, table)  # in local mode, a table's logical id works too
+        records = _records(ledger, physical) if physical else []
     if as_json:
         print(json.dumps([as_dict(r) for r in records], indent=2, sort_keys=True))
     elif records:
@@ -178,6 +184,20 @@ def history(connection: Connection, table: str | None, as_json: bool, **where: A
     else:
         print("no migrations recorded yet")
     return 0
+
+
+ENDPOINT = "AWS_ENDPOINT_URL"
+
+
+def _local_table(connection: Connection, logical_id: str) -> str | None:
+    """The name `local serve` gave the table `logical_id` of the stack `local`, if any."""
+    try:
+        found = connection.client("cloudformation").describe_stack_resource(
+            StackName="local", LogicalResourceId=logical_id
+        )
+    except Exception:  # no such stack or table: the caller shows no records
+        return None
+    return str(found["StackResourceDetail"]["PhysicalResourceId"])
 
 
 def status(connection: Connection, as_json: bool, watch: bool = False, **where: Any) -> int:

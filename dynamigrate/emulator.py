@@ -21,7 +21,10 @@ Adaptations:
    `DynamoHandler.call_action` gives moto the same atomicity (it holds the GIL anyway).
 4. State-transition counting (measurement only). moto keeps the events of Distributed Map child
    executions in a throw-away event manager; counting every `*StateEntered` event at the
-   EventManager gives the billed state transitions of parent and children.
+   EventManager gives the state transitions of parent and children. Step Functions also bills
+   "one state transition for each child workflow execution the Distributed Map state starts"
+   (Developer Guide, "Transitions"): moto runs each child as one job of its
+   DistributedItemProcessorWorker, so each job counts one transition more.
 5. Stack status during a simulated stack operation. moto's CloudFormation invokes custom resources
    on Create only (through Docker), so the local lifecycle driver (dynamigrate.local_cloudformation)
    sends the requests itself; `set_stack_status` gives its stack record the status CloudFormation
@@ -55,6 +58,9 @@ from moto.core.base_backend import BackendDict
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
+    DistributedItemProcessorWorker,
+)
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 MOTO_VERSION = "5.2.5"
@@ -176,6 +182,9 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     return payload, errored, ""
 
 
+CHILD_STARTED = "ChildExecutionStarted"  # not a moto event: a Map child's start, counted here
+
+
 class TransitionCounter:
     """Adaptation 4: counts history events by type across parent and Map child executions."""
 
@@ -185,7 +194,8 @@ class TransitionCounter:
 
     @property
     def state_transitions(self) -> int:
-        return sum(n for kind, n in self.events.items() if kind.endswith("StateEntered"))
+        entered = sum(n for kind, n in self.events.items() if kind.endswith("StateEntered"))
+        return entered + self.events[CHILD_STARTED]
 
     def reset(self) -> None:
         with self.lock:
@@ -203,6 +213,15 @@ def _counting_add_event(
         TRANSITIONS.events[str(getattr(event_type, "value", event_type))] += 1
     result: int = _original_add_event(self, context, event_type, *args, **kw)
     return result
+
+
+_original_eval_child = DistributedItemProcessorWorker._eval_job
+
+
+def _counting_eval_child(self: DistributedItemProcessorWorker, env: Any, job: Any) -> None:
+    with TRANSITIONS.lock:
+        TRANSITIONS.events[CHILD_STARTED] += 1
+    _original_eval_child(self, env, job)
 
 
 _ORIGINAL_CREATE_BACKEND = BackendDict._create_account_specific_backend
@@ -259,6 +278,7 @@ def install() -> None:
     BackendDict._create_account_specific_backend = _create_backend_once  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialized_dynamodb_call  # type: ignore[method-assign]
     EventManager.add_event = _counting_add_event  # type: ignore[method-assign]
+    DistributedItemProcessorWorker._eval_job = _counting_eval_child  # type: ignore[method-assign]
 
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}

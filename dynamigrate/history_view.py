@@ -34,6 +34,21 @@ def as_dict(record: MigrationRecord) -> dict[str, Any]:
         if name not in HIDDEN:
             out[name] = _plain(_deserializer.deserialize(value))
     out.setdefault("status", record.status)
+    if isinstance(out.get("samples"), list):
+        out["samples"] = [_sample(s) for s in out["samples"]]
+    return out
+
+
+def _sample(stored: Any) -> Any:
+    """A dry run's sample as the data files show items: {"key", "before", "after"} in DynamoDB
+    JSON (the record stores the worker's typed map, `{"M": {"key": {"M": ...}, ...}}`)."""
+    inner = stored.get("M") if isinstance(stored, dict) else None
+    if not isinstance(inner, dict):
+        return stored
+    out: dict[str, Any] = {}
+    for name, value in inner.items():
+        ((kind, content),) = value.items() if isinstance(value, dict) and value else (("", None),)
+        out[name] = content if kind in ("M", "S") else None
     return out
 
 

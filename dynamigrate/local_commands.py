@@ -155,4 +155,6 @@ def _follow(connection: Connection, thread: threading.Thread) -> None:
             key = f"{record.table}/{record.migration_id}"
             if record.status in ("RUNNING", "ROLLING_BACK") or key in started:
                 started.add(key)
-                printer(key, live(ledger, record), 0)
+                # labelled by logical id, as `local run` labels it
+                label = record.attributes.get("logicalId", {}).get("S") or key
+                printer(label, live(ledger, record), 0)

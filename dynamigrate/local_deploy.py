@@ -60,7 +60,7 @@ class Outcome:
     logical_id: str
     migration_id: str
     table: str
-    status: str  # SUCCESS | FAILED | ROLLED_BACK | CANCELLED | NOT_RUN
+    status: str  # SUCCESS | FAILED | ROLLED_BACK | CANCELLED | NOT_RUN | REMOVED
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -72,7 +72,7 @@ class Deployment:
 
     @property
     def succeeded(self) -> bool:
-        return all(o.status == "SUCCESS" for o in self.outcomes)
+        return all(o.status in ("SUCCESS", "REMOVED") for o in self.outcomes)
 
 
 def _resources(template: dict[str, Any], scope: Scope, kind: str | tuple[str, ...]) -> list[str]:
@@ -353,13 +353,15 @@ class LocalDeployer:
             desired[logical_id] = props
         if self.driver.rolled_back_creation:  # CloudFormation: delete the stack, create it again
             self.driver = StackDriver(self.stack_name, self.app.runner_arn, self.receiver)
-        operation = self._operation()
+        operation, held = self._operation(), dict(self.driver.properties)
         result = operation.run(
             desired, depends_on, lambda a, b: strings(a) == strings(b), disable_rollback
         )
         self._failed = (operation, desired, result) if result.status.endswith("_FAILED") else None
         self._hold(result)
-        return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
+        gone = [_removed(i, p) for i, p in held.items() if i not in desired]
+        kept = [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
+        return kept + (gone if result.status == "UPDATE_COMPLETE" else [])
 
     def _operation(self) -> StackOperation:
         """CloudFormation's next operation on this stack, from what the stack holds now."""
@@ -395,6 +397,14 @@ class LocalDeployer:
         operation = self._operation()
         self._failed = None
         self._hold(operation.delete_stack())
+
+
+def _removed(logical_id: str, props: dict[str, Any]) -> Outcome:
+    """A migration the new template no longer has: its Delete ran no Down (not a rollback)."""
+    reason = "removed from the template: its changes stay, and so does its history record"
+    return Outcome(
+        logical_id, str(props["MigrationId"]), str(props["TableName"]), "REMOVED", reason
+    )
 
 
 def _outcome(logical_id: str, props: dict[str, Any], result: Result) -> Outcome:

@@ -22,7 +22,7 @@ from dynamigrate.local_cloudformation import response_receiver
 from dynamigrate.local_deploy import Deployment, LocalDeployer, Progress, check_template
 from dynamigrate.local_engine import set_default_environment
 from dynamigrate.settings import render_settings
-from runner.attrs import Item
+from runner.attrs import Item, to_wire
 
 
 @dataclass
@@ -106,6 +106,19 @@ def run_local(
         return LocalRunResult(deployment, seconds, scanned, history, rows(records), samples)
 
 
+DRY_RUN_SAMPLES = 3
+
+
+def _sample(write: Any, before: Any, after: Any, operation: str | None = None) -> None:
+    """A before/after pair as DynamoDB JSON (binary as base64), as the data files have it; a
+    dry run's Update sample names its expression instead of an after (it was never applied)."""
+    write(f"  before: {json.dumps(before, sort_keys=True)}\n")
+    if operation:
+        write(f"  update: {operation}\n")
+    else:
+        write(f"  after:  {json.dumps(after, sort_keys=True) if after else '(deleted)'}\n")
+
+
 def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
     """Outcomes, a before/after sample per table, the history table, and where files went."""
     write = stream.write
@@ -119,9 +132,13 @@ def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
         if before is None:
             continue
         write(f"\n{logical_id}, first changed item:\n")
-        shown = json.dumps(after, sort_keys=True, default=str) if after else "(deleted)"
-        write(f"  before: {json.dumps(before, sort_keys=True, default=str)}\n")
-        write(f"  after:  {shown}\n")
+        _sample(write, to_wire(before), to_wire(after) if after else None)
+    for entry in result.history:
+        for sample in (entry.get("samples") or [])[:DRY_RUN_SAMPLES]:
+            if sample.get("before") is not None:
+                mid = str(entry["migrationId"]).removesuffix("#dry-run")
+                write(f"\n{mid} (dry run), an item it would change:\n")
+                _sample(write, sample["before"], sample.get("after"), sample.get("operation"))
     write("\nHistory:\n" + format_table(HEADER, result.history_rows) + "\n")
     rate = result.scanned / result.seconds if result.seconds else 0.0
     write(

@@ -107,7 +107,9 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
     segments = segments_of(props) or auto_segments(items, size_bytes)
     per_segment = items / segments
     invocations = max(1, math.ceil(per_segment / ITEMS_PER_WORKER_SECOND / 600))
-    transitions = 3 + segments * (1 + 2 * invocations)
+    # Plan, Map, Summarize; per segment its child execution's start (billed as a transition:
+    # Step Functions Developer Guide, "Transitions") and Done, and Work + More per worker call.
+    transitions = 3 + segments * (2 + 2 * invocations)
     seconds = items / ITEMS_PER_WORKER_SECOND
     dollars = (
         write_units * WRITE_PER_MILLION / 1e6

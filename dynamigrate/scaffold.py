@@ -8,10 +8,13 @@ and the `AWS::Serverless::Function` that runs it.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from dynamigrate.data_files import KeySpec
 from dynamigrate.templates import TemplateError, load_template
 from macro.contract import validate
 
@@ -134,10 +137,20 @@ from {module} import handler
 
 
 def test_a_transformed_item_transforms_to_itself():
-    page = {{"items": [{{"pk": {{"S": "example"}}}}]}}
+    page = {{"items": [{example}]}}  # an item of the table: its key attributes, typed
     once = handler(page, None)["items"]
     assert handler({{"items": once}}, None)["items"] == once
 '''
+
+
+EXAMPLE_VALUES = {"S": {"S": "example"}, "N": {"N": "1"}, "B": {"B": "AA=="}}
+
+
+def _example(table: Any) -> str:
+    """An item with the table's key attributes, of their declared types (pk alone if unclear)."""
+    keys = KeySpec.of_table(table)
+    types = keys.types if keys else {"pk": "S"}
+    return json.dumps({name: EXAMPLE_VALUES[kind] for name, kind in types.items()})
 
 
 def _insert(text: str, block: str) -> str:
@@ -195,7 +208,10 @@ def new_migration(
         files = {
             directory / f"{module}.py": TRANSFORM.format(migration_id=migration_id),
             directory / f"test_{module}.py": TRANSFORM_TEST.format(
-                migration_id=migration_id, module=module, directory=directory
+                migration_id=migration_id,
+                module=module,
+                directory=directory,
+                example=_example(resources[table]),
             ),
         }
         for path in files:

@@ -263,7 +263,7 @@ class PageApplier:
         if any(k not in new or not same_value(new[k], old[k]) for k in self.key_names):
             raise MigrationError(
                 f"Migration {self.spec.migration_id}: the function changed the key of "
-                f"{self.key_of(old)}; use Target to re-key into another table"
+                f"{json.dumps(to_wire(self.key_of(old)))}; use Target to re-key into another table"
             )
         write = diff_items(old, new, self.key_names)
         if write is None:

@@ -1,11 +1,12 @@
 """How many scan segments a run uses, and each running segment's share of MaxWritesPerSecond.
 
 A migration without `Segments` gets its count from the table's size when a run starts: every
-segment costs a fixed three state transitions and one worker invocation, so a small table is
+segment costs a fixed four state transitions (its child execution's start is billed as one:
+Step Functions Developer Guide, "Transitions") and one worker invocation, so a small table is
 cheapest as one segment, and a large one is split so that no segment has more than about
 `ITEMS_PER_SEGMENT` items or `BYTES_PER_SEGMENT` bytes. 50,000 items are about four minutes of
-one worker at the planner's conservative 200 items/s, and a segment's three transitions cost
-0.24 % of its 50,000 writes: a table of a million items runs in minutes, not over an hour.
+one worker at the planner's conservative 200 items/s, and a segment's four transitions cost
+0.32 % of its 50,000 writes: a table of a million items runs in minutes, not over an hour.
 """
 
 from __future__ import annotations

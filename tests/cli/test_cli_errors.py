@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import subprocess
 import sys
 import threading
@@ -160,3 +161,29 @@ def test_a_bad_data_file_is_one_located_line(tmp_path, capsys, lines, message):
     code = main(["local", "run", str(template), "--data", f"Orders={data}", "--out", str(tmp_path)])
     assert code == 1
     assert message in _one_line(capsys)
+
+
+def test_samples_print_as_dynamodb_json_with_binary_as_base64(tmp_path, capsys):
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        HEADER
+        + "Resources:\n"
+        + TABLE
+        + migration('{Update: {Expression: "SET flag = :t", Values: {":t": true}}}')
+    )
+    data = tmp_path / "items.jsonl"
+    data.write_text('{"Item": {"pk": {"S": "a"}, "blob": {"B": "AP8="}}}\n')
+    argv = ["local", "run", str(template), "--data", f"Orders={data}", "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert '  before: {"blob": {"B": "AP8="}, "pk": {"S": "a"}}' in out
+    assert "b'" not in out  # never a Python bytes repr
+    assert main([*argv, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "M1 (dry run), an item it would change:" in out
+    assert '  before: {"blob": {"B": "AP8="}, "pk": {"S": "a"}}' in out
+    history = json.loads((tmp_path / "o" / "history.json").read_text())
+    (sample,) = history[0]["samples"]
+    assert sample["key"] == {"pk": {"S": "a"}}
+    assert (sample["after"], sample["operation"]) == (None, "SET flag = :t")
+    assert "  update: SET flag = :t" in out

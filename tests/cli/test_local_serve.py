@@ -126,7 +126,9 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
         main(["local", "deploy", str(tmp_path / "v1.yaml"), "--data", f"Items={data}", *endpoint])
         == 0
     )
-    assert capsys.readouterr().out.count("SUCCESS") == 2
+    printed = capsys.readouterr()
+    assert printed.out.count("SUCCESS") == 2
+    assert printed.err.startswith("AddA ")  # progress labelled by logical id, as `local run` does
     assert {i["b"]["N"] for i in items(server).values()} == {"2"}
 
     assert (
@@ -172,6 +174,8 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     }
     assert main(["history", "--table", "items", *endpoint]) == 0
     assert "m4-add-d" in capsys.readouterr().out
+    assert main(["history", "--table", "Items", *endpoint]) == 0  # the logical id, locally
+    assert "m4-add-d" in capsys.readouterr().out
     assert main(["status", *endpoint]) == 0
     assert "0 running; 1 FAILED, 1 ROLLED_BACK, 3 SUCCEEDED" in capsys.readouterr().out
     assert main(["status", "--json", *endpoint]) == 0
@@ -180,6 +184,12 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
         "counts": {"FAILED": 1, "ROLLED_BACK": 1, "SUCCEEDED": 3},
     }
 
+    _plan_and_remove(server, tmp_path, capsys)
+
+
+def _plan_and_remove(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After v3 failed: plan shows what resumes, an edit, and a removal (of test_every_command)."""
+    endpoint = ["--endpoint-url", server]
     assert main(["plan", str(tmp_path / "v3.yaml"), "--table", "Items=items", *endpoint]) == 0
     out = capsys.readouterr().out
     assert "m4-add-d" in out
@@ -194,6 +204,12 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     for form in ([], ["--json"]):
         assert main(["plan", str(edited), "--table", "Items=items", *form, *endpoint]) == 3
     assert "changed" in capsys.readouterr().out
+
+    # A migration removed from the template is reported, and its changes stay (no rollback).
+    assert main(["local", "deploy", str(tmp_path / "v1.yaml"), *endpoint]) == 0
+    out = capsys.readouterr().out
+    assert "REMOVED     AddC (m3-add-c): removed from the template" in out
+    assert all(i["c"]["N"] == "3" for i in items(server).values())
 
 
 def test_local_deploy_without_a_server_says_how_to_start_one(tmp_path, capsys):

@@ -101,3 +101,44 @@ def test_bad_requests_exit_1_with_one_line(template, argv, message, capsys):
     assert message in err
     assert err.count("\n") == 1
     assert template.read_text() == before
+
+
+def test_the_scaffolded_test_uses_the_tables_own_key_schema(tmp_path, capsys):
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: [DynamoMigrations, AWS::Serverless-2016-10-31]\n"
+        "Resources:\n"
+        "  Events:\n"
+        "    Type: AWS::DynamoDB::Table\n"
+        "    Properties:\n"
+        "      BillingMode: PAY_PER_REQUEST\n"
+        "      AttributeDefinitions:\n"
+        "        - {AttributeName: pk, AttributeType: S}\n"
+        "        - {AttributeName: sk, AttributeType: N}\n"
+        "      KeySchema:\n"
+        "        - {AttributeName: pk, KeyType: HASH}\n"
+        "        - {AttributeName: sk, KeyType: RANGE}\n"
+    )
+    argv = ["new", "bump", "--table", "Events", "--kind", "function", "--template", str(template)]
+    assert main(argv) == 0
+    module, test = [
+        Path(line.split(" ", 1)[1]) for line in capsys.readouterr().out.splitlines()[1:]
+    ]
+    assert '{"pk": {"S": "example"}, "sk": {"N": "1"}}' in test.read_text()
+    # a transform that reads the sort key passes its own scaffolded test
+    body = module.read_text().replace(
+        "    new = dict(item)\n",
+        '    new = dict(item)\n    new["next"] = {"N": str(int(item["sk"]["N"]) + 1)}\n',
+    )
+    module.write_text(body)
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+        capture_output=True,
+        text=True,
+        cwd=module.parent,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
