@@ -20,8 +20,10 @@ def load_template(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read ({exc.strerror})") from exc
     template, matches = decode_str(text)
-    if matches or not isinstance(template, dict):
-        detail = matches[0].message if matches else "not a template (expected a map)"
-        raise TemplateError(f"{path}: {detail}")
+    if matches:
+        first = matches[0]  # the YAML or JSON error, at its line and column
+        raise TemplateError(f"{path}:{first.linenumber}:{first.columnnumber}: {first.message}")
+    if not isinstance(template, dict):
+        raise TemplateError(f"{path}: not a template (expected a map)")
     plain: dict[str, Any] = json.loads(json.dumps(template))
     return plain

@@ -187,3 +187,18 @@ def test_samples_print_as_dynamodb_json_with_binary_as_base64(tmp_path, capsys):
     assert sample["key"] == {"pk": {"S": "a"}}
     assert (sample["after"], sample["operation"]) == (None, "SET flag = :t")
     assert "  update: SET flag = :t" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("Resources:\n  A: {Type: x\n  B: 1\n", ":3:4: did not find expected ',' or '}'"),
+        ("Resources:\n  A:\n  Type: x\n\tB: 2\n", ":4:1: found a tab character"),
+    ],
+    ids=["flow-map", "tab"],
+)
+def test_a_yaml_error_names_its_line_and_column(tmp_path, capsys, text, where):
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    assert main(["render", str(path), "-o", str(tmp_path / "o")]) == 1
+    assert _one_line(capsys).startswith(f"dynamigrate: error: {path}{where}")
