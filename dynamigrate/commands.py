@@ -23,7 +23,7 @@ from dynamigrate.aws import (
 )
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.settings import render_settings
-from dynamigrate.templates import TemplateError, load_template
+from dynamigrate.templates import TemplateError, load_template, table_logical_id
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
 from runner.ledger import MigrationLedger
@@ -113,7 +113,7 @@ def local_run(
     from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
 
     template = _checked_template(template_path)
-    files = {k: Path(v) for k, v in _pairs(data, "--data").items()}
+    files = {table_logical_id(template, k): Path(v) for k, v in _pairs(data, "--data").items()}
     for logical_id, path in files.items():
         if not path.is_file():
             raise UserError(f"--data {logical_id}={path}: no such file")

@@ -14,6 +14,7 @@ from typing import Any
 
 from dynamigrate.aws import DEFAULT_HISTORY_TABLE, Connection
 from dynamigrate.commands import UserError, _checked_template, _pairs
+from dynamigrate.templates import table_logical_id
 from runner.ledger import MigrationLedger
 
 DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:4566"
@@ -49,8 +50,11 @@ def local_deploy(
     disable_rollback: bool = False,
 ) -> int:
     """Deploy a template to a running `local serve`; later deploys of the stack update it."""
-    _checked_template(template_path)
-    files = {k: str(Path(v).resolve()) for k, v in _pairs(data, "--data").items()}
+    template = _checked_template(template_path)
+    files = {
+        table_logical_id(template, k): str(Path(v).resolve())
+        for k, v in _pairs(data, "--data").items()
+    }
     for logical_id, path in files.items():
         if not Path(path).is_file():
             raise UserError(f"--data {logical_id}={path}: no such file")

@@ -163,9 +163,12 @@ class LocalDeployer:
         for logical_id in _resources(template, scope, FUNCTION_TYPES):
             resource = template["Resources"][logical_id]
             props = {**globals_, **(resource.get("Properties") or {})}
-            if resource["Type"] != "AWS::Serverless::Function" or not str(
-                props.get("Runtime", "python")
-            ).startswith("python"):
+            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
+            if resource["Type"] == "AWS::Lambda::Function" and isinstance(asset, str):
+                props["CodeUri"] = asset  # a CDK asset: a directory of cdk.out, by the template
+            elif resource["Type"] != "AWS::Serverless::Function":
+                continue
+            if not str(props.get("Runtime", "python")).startswith("python"):
                 continue  # not something a local run can execute; a migration naming it fails
             try:
                 handler = load_handler(base, logical_id, props)

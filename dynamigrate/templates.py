@@ -27,3 +27,16 @@ def load_template(path: Path) -> dict[str, Any]:
         raise TemplateError(f"{path}: not a template (expected a map)")
     plain: dict[str, Any] = json.loads(json.dumps(template))
     return plain
+
+
+def table_logical_id(template: dict[str, Any], given: str) -> str:
+    """A table's logical id from `given`: the logical id itself, or in a synthesized CDK
+    template the construct's id (its `aws:cdk:path` is `<Stack>/<given>/Resource`)."""
+    resources = template.get("Resources") or {}
+    if given in resources:
+        return given
+    for logical_id, resource in resources.items():
+        path = ((resource or {}).get("Metadata") or {}).get("aws:cdk:path", "")
+        if isinstance(path, str) and path.split("/")[1:] == [given, "Resource"]:
+            return str(logical_id)
+    return given
