@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
-from dynamigrate.cdk import DynamoMigration, Query, Scan, Update, use_transform
+from dynamigrate.cdk import DynamoMigration, Function, Query, Scan, Update, use_transform
 from dynamigrate.templates import load_template
 from macro.expand import expand
 from tests.macro.golden import INPUTS, SETTINGS
@@ -66,6 +66,32 @@ def test_the_construct_expands_exactly_as_the_hand_written_template():
         theirs = dict(written["resources"][logical_id])
         mine.pop("Metadata", None)  # the construct adds cfn-lint's per-resource E3003 ignore
         assert mine == theirs
+    assert synthesized["nested"] == written["nested"]
+
+
+def test_a_function_migration_expands_as_the_hand_written_one():
+    app = cdk.App()
+    stack = cdk.Stack(app, "People")
+    split = cdk.CfnParameter(stack, "SplitFnArn", type="String").value_as_string
+    join = cdk.CfnParameter(stack, "JoinFnArn", type="String").value_as_string
+    migration = DynamoMigration(
+        stack,
+        "Split",
+        table=_table(stack, "People"),
+        migration_id="2026-04-01-split-names",
+        source=Scan(segments=32, consistent_read=True, page_size=500),
+        up=Function(split),
+        down=Function(join),
+        max_writes_per_second=1000,
+        max_concurrency=8,
+    )
+    migration.resource.override_logical_id("SplitNames")
+    synthesized = _expanded(_synth(app, "People"))
+    written = _expanded(load_template(next(p for p in INPUTS if p.stem == "function_up_down")))
+    for logical_id in ("SplitNames", "SplitNamesStack"):
+        mine = dict(synthesized["resources"][logical_id])
+        mine.pop("Metadata", None)
+        assert mine == written["resources"][logical_id]
     assert synthesized["nested"] == written["nested"]
 
 
