@@ -21,7 +21,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from runner.attrs import Item, from_wire, to_wire
 from runner.errors import MigrationError
-from runner.item_check import BadValue, value_size
+from runner.item_check import BadValue, item_size
 
 TYPES = frozenset({"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
 _serializer = TypeSerializer()
@@ -87,14 +87,12 @@ def _typed(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in TYPES
 
 
-def _checked(item: Item) -> Item:
-    wired = to_wire(item)
+def _check_wire(wired: dict[str, Any]) -> None:
+    """ValueError naming the attribute if DynamoDB would refuse a value (runner.item_check)."""
     try:
-        for name, value in wired.items():
-            value_size(value, name)
+        item_size(wired)
     except BadValue as exc:
         raise ValueError(f"attribute {exc.path}: {exc.reason}") from exc
-    return item
 
 
 def parse_line(line: str) -> Item:
@@ -108,12 +106,9 @@ def parse_line(line: str) -> Item:
     raw = json.loads(line)  # numbers stay the strings DynamoDB JSON has
     typed = raw["Item"] if set(raw) == {"Item"} and isinstance(raw["Item"], dict) else raw
     if typed and all(_typed(v) for v in typed.values()):
+        _check_wire(typed)
         try:
-            for name, value in typed.items():
-                value_size(value, name)
             return from_wire(typed, "data")
-        except BadValue as exc:
-            raise ValueError(f"attribute {exc.path}: {exc.reason}") from exc
         except MigrationError as exc:
             raise ValueError(str(exc).removeprefix("Migration data: ")) from exc
     try:
@@ -126,7 +121,8 @@ def parse_line(line: str) -> Item:
         ) from exc
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot store this value in DynamoDB ({exc})") from exc
-    return _checked(item)
+    _check_wire(to_wire(item))
+    return item
 
 
 def _once(keys: KeySpec, item: Item, number: int, seen: dict[tuple[Any, ...], int]) -> None:

@@ -19,7 +19,7 @@ from macro.nested import checksum
 from macro.state_machine import segments_of
 from runner.attrs import to_wire
 from runner.history import FAILED, RUNNING, SUCCEEDED
-from runner.item_check import value_size
+from runner.item_check import item_size
 from runner.ledger import MigrationLedger
 from runner.planning import auto_segments
 
@@ -86,10 +86,7 @@ def table_size(dynamodb: Any, table: str) -> tuple[int, int]:
     if size > 0:
         return items, size
     page = call(f"Scan {table}", dynamodb.scan, TableName=table, Limit=SAMPLE_ITEMS)
-    sizes = [
-        sum(len(name.encode()) + value_size(value, name) for name, value in to_wire(i).items())
-        for i in page.get("Items", [])
-    ]
+    sizes = [item_size(to_wire(i)) for i in page.get("Items", [])]
     if not sizes:
         return 0, 0
     if "LastEvaluatedKey" not in page:

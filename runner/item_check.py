@@ -137,13 +137,16 @@ def value_size(value: Any, path: str) -> int:
     return 3 + sum(1 + value_size(v, f"{path}[{n}]") for n, v in enumerate(inner))
 
 
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size (names and values) as DynamoDB counts it; BadValue if a value is invalid."""
+    return sum(len(name.encode()) + value_size(value, name or "''") for name, value in item.items())
+
+
 def check_item(item: dict[str, Any], migration_id: str, key: dict[str, Any]) -> None:
     """MigrationError naming the key and the attribute if DynamoDB would refuse the item."""
     where = f"Migration {migration_id}: the function's result for {json.dumps(key)}"
-    size = 0
     try:
-        for name, value in item.items():
-            size += len(name.encode()) + value_size(value, name or "''")
+        size = item_size(item)
     except BadValue as exc:
         raise MigrationError(f"{where}, attribute {exc.path}: {exc.reason}") from exc
     if size > MAX_ITEM_BYTES:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from macro.expressions.errors import ExpressionError
+from macro.expressions.lexer import Token
 from macro.expressions.parser import (
     Parsed,
     Path,
@@ -75,6 +76,13 @@ def _placeholders(body: dict[str, Any], prop: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _undefined(base: str, plural: str, token: Token) -> str:
+    what = f"{token.text} (at character {token.position}) is not defined: add it to {base}.{plural}"
+    return what + (
+        f', e.g. Names: {{"{token.text}": <attribute name>}}' if plural == "Names" else ""
+    )
+
+
 class _Group:
     """The expressions of one request and the placeholders they share."""
 
@@ -103,31 +111,19 @@ class _Group:
         return self.names.get(element, element) if isinstance(element, str) else element
 
     def check_placeholders(self) -> None:
-        used_names: set[str] = set()
-        used_values: set[str] = set()
+        used: dict[str, set[str]] = {"Names": set(), "Values": set()}
         for prop, parsed in self.parsed.items():
+            for plural, tokens, defined in (
+                ("Names", parsed.names, self.names),
+                ("Values", parsed.values, self.values),
+            ):
+                for token in tokens:
+                    used[plural].add(token.text)
+                    if token.text not in defined:
+                        self.problems.append(
+                            (f"{self.base}.{prop}", _undefined(self.base, plural, token))
+                        )
             here = f"{self.base}.{prop}"
-            for token in parsed.names:
-                used_names.add(token.text)
-                if token.text not in self.names:
-                    self.problems.append(
-                        (
-                            here,
-                            f"{token.text} (at character {token.position}) is not defined: "
-                            f"add it to {self.base}.Names, e.g. "
-                            f'Names: {{"{token.text}": <attribute name>}}',
-                        )
-                    )
-            for token in parsed.values:
-                used_values.add(token.text)
-                if token.text not in self.values:
-                    self.problems.append(
-                        (
-                            here,
-                            f"{token.text} (at character {token.position}) is not defined: "
-                            f"add it to {self.base}.Values",
-                        )
-                    )
             for token in parsed.bare_names:
                 if is_reserved(token.text):
                     alias = f"#{token.text.lower()}"
@@ -145,13 +141,12 @@ class _Group:
         if self.broken:
             return  # what a broken expression uses is unknown: no "unused" guesses
         using = " or ".join(f"{self.base}.{p}" for p in self.parsed) or "any expression"
-        for kind, defined, used in (
-            ("name", self.names, used_names),
-            ("value", self.values, used_values),
+        for kind, plural, defined in (
+            ("name", "Names", self.names),
+            ("value", "Values", self.values),
         ):
             for key in defined:
-                if key not in used and key != RUNNER_NAME:
-                    plural = "Names" if kind == "name" else "Values"
+                if key not in used[plural] and key != RUNNER_NAME:
                     self.problems.append(
                         (
                             f"{self.base}.{plural}.{key}",

@@ -9,7 +9,7 @@ import pytest
 
 from dynamigrate.cli import main
 from macro import handler as macro_handler
-from tests.macro.test_handler import ENV
+from tests.macro.test_handler import ENV, event
 
 HEADER = "Transform: [DynamoMigrations, AWS::Serverless-2016-10-31]\n"
 TABLE = """\
@@ -178,29 +178,16 @@ def test_local_run_refuses_the_same_before_running(tmp_path, capsys):
     [(t, line) for _, t, line in EXPRESSION_CASES],
     ids=[c[0] for c in EXPRESSION_CASES],
 )
-def test_the_macro_fails_the_transform_naming_the_resource(monkeypatch, text, line):
+def test_the_macro_fails_the_transform_naming_the_resource(monkeypatch, tmp_path, text, line):
     from dynamigrate.templates import load_template
 
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
-    path = Path(__file__).with_name("_macro_case.yaml")
-    try:
-        path.write_text(HEADER + "Resources:\n" + TABLE + text)
-        fragment = load_template(path)
-    finally:
-        path.unlink()
-    answer = macro_handler.handler(
-        {
-            "region": "us-east-1",
-            "accountId": "123456789012",
-            "transformId": "x",
-            "requestId": "req-1",
-            "params": {},
-            "templateParameterValues": {},
-            "fragment": fragment,
-        },
-        None,
-    )
+    path = tmp_path / "template.yaml"
+    path.write_text(HEADER + "Resources:\n" + TABLE + text)
+    request = event({})
+    request["fragment"] = load_template(path)
+    answer = macro_handler.handler(request, None)
     assert answer["status"] == "failure"
     assert answer["requestId"] == "req-1"
     assert line in answer["errorMessage"]
