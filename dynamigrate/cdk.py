@@ -13,17 +13,18 @@ migration's identity (which runs once per table) must not move when the construc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jsii
-from aws_cdk import CfnResource, IResolvable, Stack, Token
+from aws_cdk import CfnResource, Duration, IResolvable, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IValidation
 
 from macro.contract import validate
-from macro.expand import MIGRATION_TYPE
+from macro.expand import MIGRATION_TYPE, duplicate_id, table_identity
 
 MACRO = "DynamoMigrations"
 SAM = "AWS::Serverless-2016-10-31"
@@ -117,9 +118,16 @@ class Delete:
 
 @dataclass(frozen=True)
 class Function:
-    """Up/Down: a transform function (items in, items out), given as a function or its ARN."""
+    """Up/Down: a transform function (items in, items out): a function, its name or its ARN."""
 
     function: lambda_.IFunction | str = field()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.function, str) and not hasattr(self.function, "function_arn"):
+            raise TypeError(
+                "Function(...) takes a lambda IFunction, a function name or an ARN, got "
+                f"{_shown(self.function)}"
+            )
 
     def to_property(self) -> dict[str, Any]:
         fn = self.function
@@ -128,28 +136,120 @@ class Function:
 
 Source = Scan | Query
 Operation = Update | Delete | Function
+SOURCES = (Scan, Query)
+OPERATIONS = (Update, Delete, Function)
 TableRef = dynamodb.ITable | str
+TABLES = (dynamodb.CfnTable, dynamodb.CfnGlobalTable)
 
 
-def _table_name(table: TableRef) -> str:
-    return table if isinstance(table, str) else table.table_name
+def _shown(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _table_name(table: TableRef, path: str, argument: str) -> str:
+    if isinstance(table, str):
+        return table
+    name = getattr(table, "table_name", None)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"[{path}] argument {argument}: must be a dynamodb ITable or a table name, got "
+            f"{_shown(table)}"
+        )
+    return name
+
+
+def _one_of(value: Any, kinds: tuple[type, ...], path: str, argument: str) -> Any:
+    if not isinstance(value, kinds):
+        expected = ", ".join(f"{kind.__name__}(...)" for kind in kinds)
+        raise TypeError(
+            f"[{path}] argument {argument}: must be one of {expected}, got {_shown(value)}"
+        )
+    return value
+
+
+def _plain(value: Any, path: str, where: str) -> None:
+    """A Values entry is JSON (CloudFormation properties are): refuse what jsii cannot carry."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"[{path}] argument {where}: has a key that is not a string: {key!r}"
+                )
+            _plain(item, path, f"{where}[{key!r}]")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _plain(item, path, f"{where}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise TypeError(f"[{path}] argument {where}: numbers must be finite, got {value!r}")
+    elif not isinstance(value, str | int | float | bool):  # None too: jsii would drop it
+        raise TypeError(
+            f"[{path}] argument {where}: must be a string, number, bool, list or map, got "
+            f"{_shown(value)} (a Values entry is JSON; DynamoDB sets and binary cannot be "
+            "written there)"
+        )
+
+
+def _checked_values(part: Any, path: str, argument: str) -> None:
+    for placeholders in ("names", "values"):
+        given = getattr(part, placeholders, None)
+        if given is not None:
+            _plain(given, path, f"{argument}.{placeholders}")
+
+
+def _seconds(value: int | Duration | None) -> int | None:
+    return int(value.to_seconds()) if isinstance(value, Duration) else value
 
 
 @jsii.implements(IValidation)
 class _Contract:
-    """Runs the macro's contract over the resolved properties when the app synthesizes."""
+    """Runs the macro's checks over the resolved properties when the app synthesizes: the
+    contract and expressions of this migration, and its MigrationId against the stack's others."""
 
-    def __init__(self, resource: CfnResource, properties: dict[str, Any]) -> None:
-        self.resource, self.properties = resource, properties
+    def __init__(self, migration: DynamoMigration) -> None:
+        self.migration = migration
 
     def validate(self) -> list[str]:
-        resolved = Stack.of(self.resource).resolve(self.properties)
-        logical_id = Stack.of(self.resource).resolve(self.resource.logical_id)
+        stack = Stack.of(self.migration)
+        resolved = stack.resolve(self.migration.properties)
+        logical_id = stack.resolve(self.migration.resource.logical_id)
         prefix = f"Resource [{logical_id}]"
-        return [
+        problems = [
             problem.replace(prefix, "", 1).lstrip()
-            for problem in validate(str(logical_id), resolved)
+            for problem in validate(str(logical_id), resolved, _declared_tables(stack))
         ]
+        return problems or self._duplicate(stack, resolved)
+
+    def _duplicate(self, stack: Stack, resolved: dict[str, Any]) -> list[str]:
+        """Like the macro: the later of two migrations with one table and MigrationId fails."""
+        mine = (table_identity(resolved["TableName"]), resolved["MigrationId"])
+        for other in stack.node.find_all():
+            if other is self.migration:
+                return []
+            if isinstance(other, DynamoMigration) and Stack.of(other) is stack:
+                theirs = stack.resolve(other.properties)
+                if (table_identity(theirs["TableName"]), theirs["MigrationId"]) == mine:
+                    return [f"property MigrationId: {duplicate_id(mine[1], other.node.path)}"]
+        return []
+
+
+def _declared_tables(stack: Stack) -> dict[str, Any]:
+    """The stack's tables as the synthesized template will declare them, so that key conditions
+    and key attributes are checked at synth against the table's (and its indexes') key schema.
+
+    Read through the L1's `cfnProperties`/`renderProperties` (protected members of every
+    CfnResource): property overrides added with `add_property_override` are not seen, and such a
+    table is checked by `dynamigrate render`/`lint` and the macro, which read the template.
+    """
+    tables: dict[str, Any] = {}
+    for construct in stack.node.find_all():
+        if not isinstance(construct, TABLES) or Stack.of(construct) is not stack:
+            continue
+        properties = construct._render_properties(stack.resolve(construct._cfn_properties))
+        tables[str(stack.resolve(construct.logical_id))] = {
+            "Type": construct.cfn_resource_type,
+            "Properties": stack.resolve(properties),
+        }
+    return tables
 
 
 class DynamoMigration(Construct):
@@ -171,23 +271,29 @@ class DynamoMigration(Construct):
         max_concurrency: int | None = None,
         dry_run: bool | None = None,
         on_timeout: Literal["Fail", "Continue"] | None = None,
-        service_timeout: int | None = None,
+        service_timeout: int | Duration | None = None,
         dispose: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        path = self.node.path
+        parts = {"up": up, "down": down, "source": source}
+        for argument, part in parts.items():
+            kinds = SOURCES if argument == "source" else OPERATIONS
+            if part is not None:
+                _checked_values(_one_of(part, kinds, path, argument), path, argument)
         properties: dict[str, Any] = {
-            "TableName": _table_name(table),
+            "TableName": _table_name(table, path, "table"),
             "MigrationId": migration_id,
             "Description": description,
             "Source": source.to_property() if source else None,
             "Up": up.to_property(),
             "Down": down.to_property() if down else None,
-            "Target": _table_name(target) if target is not None else None,
+            "Target": _table_name(target, path, "target") if target is not None else None,
             "MaxWritesPerSecond": max_writes_per_second,
             "MaxConcurrency": max_concurrency,
             "DryRun": dry_run,
             "OnTimeout": on_timeout,
-            "ServiceTimeout": service_timeout,
+            "ServiceTimeout": _seconds(service_timeout),
             "Dispose": dispose,
         }
         self.properties = {k: v for k, v in properties.items() if v is not None}
@@ -195,7 +301,7 @@ class DynamoMigration(Construct):
             self, "Resource", type=MIGRATION_TYPE, properties=self.properties
         )
         self.resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["E3003"]}})
-        self.node.add_validation(_Contract(self.resource, self.properties))
+        self.node.add_validation(_Contract(self))
         use_transform(Stack.of(self))
 
     def _attribute(self, name: str) -> str:

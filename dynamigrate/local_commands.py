@@ -129,9 +129,12 @@ def _call_server(
 
     for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
         os.environ.setdefault(name, value)  # the emulator takes any credentials
+    connection = Connection(endpoint_url=url)
+    ledger = MigrationLedger(connection.client("dynamodb"), DEFAULT_HISTORY_TABLE)
+    before = _runs(ledger)
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
-    _follow(Connection(endpoint_url=url), thread)
+    _follow(ledger, before, thread)
     if failure:
         raise UserError(
             f"no dynamigrate emulator at {url} ({failure[0]}); start one with "
@@ -142,12 +145,22 @@ def _call_server(
     return result
 
 
-def _follow(connection: Connection, thread: threading.Thread) -> None:
-    """Progress bars from the history table while a deploy runs on the server."""
+def _runs(ledger: MigrationLedger) -> dict[str, tuple[str, str | None]]:
+    """Each migration's status and run, to tell what a deploy changed from what it found."""
+    try:
+        return {f"{r.table}/{r.migration_id}": (r.status, r.run_id) for r in ledger.records()}
+    except Exception:  # no history table yet, or no server: the deploy reports the latter
+        return {}
+
+
+def _follow(
+    ledger: MigrationLedger, before: dict[str, tuple[str, str | None]], thread: threading.Thread
+) -> None:
+    """Progress bars from the history table while a deploy runs on the server: every migration
+    the deploy runs gets its lines, even one that starts and ends between two polls."""
     from dynamigrate.progress import ProgressPrinter, live  # noqa: PLC0415
 
     printer = ProgressPrinter(sys.stderr)
-    ledger = MigrationLedger(connection.client("dynamodb"), DEFAULT_HISTORY_TABLE)
     started: set[str] = set()
     while thread.is_alive():
         thread.join(1.0)
@@ -157,7 +170,7 @@ def _follow(connection: Connection, thread: threading.Thread) -> None:
             continue
         for record in records:
             key = f"{record.table}/{record.migration_id}"
-            if record.status in ("RUNNING", "ROLLING_BACK") or key in started:
+            if key in started or before.get(key) != (record.status, record.run_id):
                 started.add(key)
                 # labelled by logical id, as `local run` labels it
                 label = record.attributes.get("logicalId", {}).get("S") or key

@@ -38,8 +38,14 @@ class Settings:
     key_prefix: str = "dynamigrate/nested/"
 
 
-def _table_identity(table: Any) -> str:
+def table_identity(table: Any) -> str:
+    """One string per table a TableName names (a literal name, or the same intrinsic)."""
     return json.dumps(table, sort_keys=True)
+
+
+def duplicate_id(migration_id: str, other: str) -> str:
+    """Two migrations of one table with one MigrationId: the later one is refused."""
+    return f"{migration_id!r} is also the MigrationId of {other} on the same table"
 
 
 def _depends_on(resource: dict[str, Any]) -> list[str]:
@@ -56,15 +62,10 @@ def _problems(resources: dict[str, Any], migrations: list[str]) -> list[str]:
         problems.extend(found)
         if found:
             continue
-        key = (_table_identity(props["TableName"]), props.get("MigrationId", logical_id))
+        key = (table_identity(props["TableName"]), props.get("MigrationId", logical_id))
         if key in seen:
-            problems.append(
-                located(
-                    logical_id,
-                    "MigrationId" if "MigrationId" in props else "",
-                    f"{key[1]!r} is also the MigrationId of {seen[key]} on the same table",
-                )
-            )
+            path = "MigrationId" if "MigrationId" in props else ""
+            problems.append(located(logical_id, path, duplicate_id(key[1], seen[key])))
         seen[key] = logical_id
     return problems
 
@@ -207,7 +208,7 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
         if stack is not None:  # a disposed migration keeps only its record-keeping resource
             out["Resources"][stack_id] = stack
         out["Resources"][logical_id] = custom
-        by_table[_table_identity(props["TableName"])].append(
+        by_table[table_identity(props["TableName"])].append(
             (props.get("MigrationId", logical_id), logical_id)
         )
     for chain in by_table.values():

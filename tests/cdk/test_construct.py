@@ -2,96 +2,50 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
-from dynamigrate.cdk import DynamoMigration, Function, Query, Scan, Update, use_transform
-from dynamigrate.templates import load_template
-from macro.expand import expand
-from tests.macro.golden import INPUTS, SETTINGS
+from dynamigrate.cdk import DynamoMigration, Query, Update, use_transform
+from tests.cdk.twins import TWINS, table
+from tests.macro.golden import INPUTS, expand_case, expand_template
 
 SAM = "AWS::Serverless-2016-10-31"
-
-
-def _table(stack: Any, logical_id: str = "Orders") -> Any:
-    table = dynamodb.Table(
-        stack,
-        logical_id,
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-    )
-    table.node.default_child.override_logical_id(logical_id)
-    return table
 
 
 def _synth(app: Any, stack: str) -> dict[str, Any]:
     return dict(app.synth().get_stack_by_name(stack).template)
 
 
-def _expanded(template: dict[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-
-    def upload(key: str, body: bytes) -> str:
-        nested[key] = json.loads(body)
-        return key
-
-    out = expand(template, SETTINGS, upload)
-    return {"resources": out["Resources"], "nested": nested}
+MACRO_MADE = ("Custom::DynamoMigration", "AWS::CloudFormation::Stack")
 
 
-def test_the_construct_expands_exactly_as_the_hand_written_template():
+def _migrations(expanded: dict[str, Any]) -> dict[str, Any]:
+    """The resources the macro writes: each migration and its nested stack (no Metadata: the
+    construct adds cfn-lint's per-resource E3003 ignore, a hand-written template need not)."""
+    return {
+        logical_id: {k: v for k, v in resource.items() if k != "Metadata"}
+        for logical_id, resource in expanded["template"]["Resources"].items()
+        if resource["Type"] in MACRO_MADE
+    }
+
+
+def test_every_golden_case_with_a_migration_has_a_cdk_twin():
+    cases = {path.stem for path in INPUTS}
+    assert cases - set(TWINS) == {"no_migrations"}
+
+
+@pytest.mark.parametrize("case", sorted(TWINS))
+def test_the_construct_expands_exactly_as_the_hand_written_template(case):
     app = cdk.App()
-    stack = cdk.Stack(app, "Shop")
-    status = {"#s": "status"}
-    pending = {":pending": "PENDING"}
-    migration = DynamoMigration(
-        stack,
-        "AddStatus",
-        table=_table(stack),
-        migration_id="2026-01-10-add-status",
-        description="every order gets a status",
-        source=Scan(segments=16, filter="attribute_not_exists(#s)", names=status),
-        up=Update("SET #s = :pending", "attribute_not_exists(#s)", status, pending),
-        down=Update("REMOVE #s", "#s = :pending", status, pending),
-        max_writes_per_second=500,
-    )
-    migration.resource.override_logical_id("OrdersAddStatus")
-    synthesized = _expanded(_synth(app, "Shop"))
-    written = _expanded(load_template(next(p for p in INPUTS if p.stem == "update_scan")))
-    for logical_id in ("OrdersAddStatus", "OrdersAddStatusStack"):
-        mine = dict(synthesized["resources"][logical_id])
-        theirs = dict(written["resources"][logical_id])
-        mine.pop("Metadata", None)  # the construct adds cfn-lint's per-resource E3003 ignore
-        assert mine == theirs
-    assert synthesized["nested"] == written["nested"]
-
-
-def test_a_function_migration_expands_as_the_hand_written_one():
-    app = cdk.App()
-    stack = cdk.Stack(app, "People")
-    split = cdk.CfnParameter(stack, "SplitFnArn", type="String").value_as_string
-    join = cdk.CfnParameter(stack, "JoinFnArn", type="String").value_as_string
-    migration = DynamoMigration(
-        stack,
-        "Split",
-        table=_table(stack, "People"),
-        migration_id="2026-04-01-split-names",
-        source=Scan(segments=32, consistent_read=True, page_size=500),
-        up=Function(split),
-        down=Function(join),
-        max_writes_per_second=1000,
-        max_concurrency=8,
-    )
-    migration.resource.override_logical_id("SplitNames")
-    synthesized = _expanded(_synth(app, "People"))
-    written = _expanded(load_template(next(p for p in INPUTS if p.stem == "function_up_down")))
-    for logical_id in ("SplitNames", "SplitNamesStack"):
-        mine = dict(synthesized["resources"][logical_id])
-        mine.pop("Metadata", None)
-        assert mine == written["resources"][logical_id]
+    stack = cdk.Stack(app, "Twin")
+    TWINS[case](stack)
+    synthesized = expand_template(_synth(app, "Twin"))
+    written = expand_case(next(p for p in INPUTS if p.stem == case))
+    assert _migrations(written)  # the case has something to compare
+    assert _migrations(synthesized) == _migrations(written)
     assert synthesized["nested"] == written["nested"]
 
 
@@ -101,7 +55,7 @@ def test_a_contract_error_fails_synth_with_the_construct_path_and_the_property()
     DynamoMigration(
         stack,
         "Broken",
-        table=_table(stack),
+        table=table(stack, "Orders"),
         migration_id="m1",
         up=Update("SET status = :v", values={":v": 1}),
         max_concurrency=5000,
@@ -133,9 +87,9 @@ def test_the_transform_is_added_once_and_before_sam(before, after, expected):
     stack = cdk.Stack(app, "Shop")
     for transform in before:
         stack.add_transform(transform)
-    table = _table(stack)
+    orders = table(stack, "Orders")
     for name in ("One", "Two"):
-        DynamoMigration(stack, name, table=table, migration_id=name, up=Update("REMOVE obsolete"))
+        DynamoMigration(stack, name, table=orders, migration_id=name, up=Update("REMOVE obsolete"))
     use_transform(stack)  # idempotent
     for transform in after:
         stack.add_transform(transform)
@@ -148,7 +102,7 @@ def test_two_stacks_each_get_their_migrations_and_attributes():
     one = DynamoMigration(
         first,
         "Backfill",
-        table=_table(first),
+        table=table(first, "Orders"),
         migration_id="m1",
         source=Query("pk = :p", values={":p": "ORDER"}),
         up=Update("SET v = :one", values={":one": 1}),
@@ -172,3 +126,97 @@ def test_two_stacks_each_get_their_migrations_and_attributes():
     assert outputs["Updated"]["Value"] == {"Fn::GetAtt": [resolved, "Updated"]}
     cleanup = next(r for r in templates["Second"]["Resources"].values() if "Properties" in r)
     assert cleanup["Properties"]["TableName"] == "legacy"
+
+
+def _synth_problems(build: Any) -> str:
+    app = cdk.App()
+    build(cdk.Stack(app, "Shop"))
+    with pytest.raises(RuntimeError) as info:
+        app.synth()
+    return str(info.value)
+
+
+def test_a_key_condition_is_checked_at_synth_against_the_cdk_tables_keys():
+    def build(stack: cdk.Stack) -> None:
+        events = dynamodb.Table(
+            stack,
+            "Events",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="at", type=dynamodb.AttributeType.NUMBER),
+        )
+        events.add_global_secondary_index(
+            index_name="ByKind",
+            partition_key=dynamodb.Attribute(name="kind", type=dynamodb.AttributeType.STRING),
+        )
+        DynamoMigration(
+            stack,
+            "WrongKey",
+            table=events,
+            migration_id="m1",
+            source=Query("kind = :k", values={":k": "SESSION"}),
+            up=Update("SET pk = :v", values={":v": "x"}),
+        )
+        DynamoMigration(
+            stack,
+            "WrongIndex",
+            table=events,
+            migration_id="m2",
+            source=Query("kind = :k", index_name="ByKnd", values={":k": "SESSION"}),
+            up=Update("REMOVE obsolete"),
+        )
+        DynamoMigration(
+            stack,
+            "RightIndex",
+            table=events,
+            migration_id="m3",
+            source=Query("kind = :k", index_name="ByKind", values={":k": "SESSION"}),
+            up=Update("REMOVE obsolete"),
+        )
+
+    message = _synth_problems(build)
+    assert (
+        "[Shop/WrongKey] property Source.Query.KeyCondition: kind (at character 1) is not a key"
+        in message
+    )
+    assert (
+        "[Shop/WrongKey] property Up.Update.Expression: pk (at character 5) is the table's key"
+        in message
+    )
+    assert "[Shop/WrongIndex] property Source.Query.IndexName:" in message
+    assert "ByKind" in message  # the index the table does declare
+    assert "Shop/RightIndex" not in message
+
+
+def test_a_table_v2_key_schema_is_checked_at_synth():
+    def build(stack: cdk.Stack) -> None:
+        DynamoMigration(
+            stack,
+            "WrongKey",
+            table=dynamodb.TableV2(
+                stack,
+                "Orders",
+                partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            ),
+            migration_id="m1",
+            source=Query("pk = :p", values={":p": "x"}),
+            up=Update("REMOVE obsolete"),
+        )
+
+    assert "[Shop/WrongKey] property Source.Query.KeyCondition: pk (at character 1)" in (
+        _synth_problems(build)
+    )
+
+
+def test_a_table_the_app_does_not_declare_is_not_key_checked():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Shop")
+    imported = dynamodb.Table.from_table_name(stack, "Legacy", "legacy")
+    DynamoMigration(
+        stack,
+        "Backfill",
+        table=imported,
+        migration_id="m1",
+        source=Query("anything = :p", values={":p": "x"}),
+        up=Update("REMOVE obsolete"),
+    )
+    assert _synth(app, "Shop")["Resources"]

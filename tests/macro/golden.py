@@ -23,16 +23,20 @@ SETTINGS = Settings(
 )
 
 
-def expand_case(path: Path) -> dict[str, Any]:
-    """The expanded parent and every uploaded nested template of one input case."""
+def expand_template(template: dict[str, Any]) -> dict[str, Any]:
+    """The expanded parent and every uploaded nested template of one template."""
     nested: dict[str, Any] = {}
 
     def upload(key: str, body: bytes) -> str:
         nested[key] = json.loads(body)
         return f"https://artifacts.s3.us-east-1.amazonaws.com/{key}"
 
-    template = expand(load_template(path), SETTINGS, upload)
-    return {"template": template, "nested": nested}
+    return {"template": expand(template, SETTINGS, upload), "nested": nested}
+
+
+def expand_case(path: Path) -> dict[str, Any]:
+    """The expanded parent and every uploaded nested template of one input case."""
+    return expand_template(load_template(path))
 
 
 def output_path(path: Path) -> Path:

@@ -1,0 +1,208 @@
+"""The CDK twin of every golden case (`tests/macro/input/<case>.yaml`): the same migrations
+written with `dynamigrate.cdk`, their logical ids pinned to the hand-written ones so that the two
+expansions can be compared resource by resource.
+
+A golden case without `MigrationId` gets the logical id, which is what the macro defaults it to;
+`no_migrations` has no twin (a stack without a migration has nothing of the construct's in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sam as sam
+from aws_cdk import aws_sns as sns
+
+from dynamigrate.cdk import Delete, DynamoMigration, Function, Query, Scan, Update
+
+STRING = dynamodb.AttributeType.STRING
+
+
+def table(stack: cdk.Stack, logical_id: str, key: str = "pk", **options: Any) -> dynamodb.Table:
+    """A pay-per-request table whose logical id is `logical_id`, as in the golden input."""
+    made = dynamodb.Table(
+        stack,
+        logical_id,
+        partition_key=dynamodb.Attribute(name=key, type=STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        **options,
+    )
+    made.node.default_child.override_logical_id(logical_id)
+    return made
+
+
+def _pinned(migration: DynamoMigration, logical_id: str) -> DynamoMigration:
+    migration.resource.override_logical_id(logical_id)
+    return migration
+
+
+def update_scan(stack: cdk.Stack) -> None:
+    status, pending = {"#s": "status"}, {":pending": "PENDING"}
+    migration = DynamoMigration(
+        stack,
+        "AddStatus",
+        table=table(stack, "Orders"),
+        migration_id="2026-01-10-add-status",
+        description="every order gets a status",
+        source=Scan(segments=16, filter="attribute_not_exists(#s)", names=status),
+        up=Update("SET #s = :pending", "attribute_not_exists(#s)", status, pending),
+        down=Update("REMOVE #s", "#s = :pending", status, pending),
+        max_writes_per_second=500,
+    )
+    _pinned(migration, "OrdersAddStatus")
+
+
+def function_up_down(stack: cdk.Stack) -> None:
+    split = cdk.CfnParameter(stack, "SplitFnArn", type="String").value_as_string
+    join = cdk.CfnParameter(stack, "JoinFnArn", type="String").value_as_string
+    migration = DynamoMigration(
+        stack,
+        "Split",
+        table=table(stack, "People"),
+        migration_id="2026-04-01-split-names",
+        source=Scan(segments=32, consistent_read=True, page_size=500),
+        up=Function(split),
+        down=Function(join),
+        max_writes_per_second=1000,
+        max_concurrency=8,
+    )
+    _pinned(migration, "SplitNames")
+
+
+def chained_tables(stack: cdk.Stack) -> None:
+    stage = cdk.CfnParameter(stack, "Stage", type="String", default="dev")
+    is_prod = cdk.CfnCondition(
+        stack, "IsProd", expression=cdk.Fn.condition_equals(stage.value_as_string, "prod")
+    )
+    orders = table(stack, "Orders")
+    audit = sns.Topic(stack, "Audit")
+    audit.node.default_child.override_logical_id("Audit")
+    second = DynamoMigration(
+        stack,
+        "Second",
+        table=orders,
+        migration_id="2026-02-01-second",
+        up=Update("SET v2 = :t", values={":t": True}),
+    )
+    second.node.add_dependency(audit)
+    _pinned(second, "OrdersSecond")
+    first = DynamoMigration(
+        stack,
+        "First",
+        table=orders,
+        migration_id="2026-01-01-first",
+        up=Update("SET v1 = :t", values={":t": True}),
+    )
+    _pinned(first, "OrdersFirst")
+    legacy = DynamoMigration(
+        stack,
+        "Legacy",
+        table=cdk.Fn.sub("legacy-${Stage}"),
+        migration_id="LegacyCleanup",
+        up=Delete(),
+    )
+    legacy.resource.cfn_options.condition = is_prod
+    _pinned(legacy, "LegacyCleanup")
+
+
+def disposed(stack: cdk.Stack) -> None:
+    orders = table(stack, "Orders")
+    applied = DynamoMigration(
+        stack,
+        "AddStatus",
+        table=orders,
+        migration_id="2026-01-10-add-status",
+        dispose=True,
+        up=Update("SET #s = :p", names={"#s": "status"}, values={":p": "PENDING"}),
+    )
+    _pinned(applied, "OrdersAddStatus")
+    backfill = DynamoMigration(
+        stack,
+        "BackfillTotal",
+        table=orders,
+        migration_id="2026-02-01-backfill-total",
+        up=Update("SET #t = if_not_exists(#t, :zero)", names={"#t": "total"}, values={":zero": 0}),
+    )
+    _pinned(backfill, "OrdersBackfillTotal")
+
+
+def _sam_function(stack: cdk.Stack, logical_id: str, handler: str) -> sam.CfnFunction:
+    return sam.CfnFunction(
+        stack,
+        logical_id,
+        runtime="python3.12",
+        handler=handler,
+        code_uri="s3://example-bucket/transforms.zip",
+    )
+
+
+def function_by_name(stack: cdk.Stack) -> None:
+    join = _sam_function(stack, "JoinFn", "transforms.join")
+    migration = DynamoMigration(
+        stack,
+        "Split",
+        table=table(stack, "People"),
+        migration_id="2026-04-01-split-names",
+        up=Function("split-names"),
+        down=Function(join.ref),
+    )
+    _pinned(migration, "SplitNames")
+
+
+def sam_function_target(stack: cdk.Stack) -> None:
+    split = _sam_function(stack, "SplitNameFn", "transforms.handler")
+    migration = DynamoMigration(
+        stack,
+        "Copy",
+        table=table(stack, "Customers"),
+        migration_id="2026-03-01-copy-to-v2",
+        up=Function(cdk.Token.as_string(split.get_att("Arn"))),
+        target=table(stack, "CustomersV2", key="id"),
+        max_concurrency=4,
+        dry_run=True,
+    )
+    _pinned(migration, "CopyToV2")
+
+
+def query_gsi_delete(stack: cdk.Stack) -> None:
+    events = table(stack, "Events")
+    events.add_global_secondary_index(
+        index_name="GSI1",
+        partition_key=dynamodb.Attribute(name="gsi1pk", type=STRING),
+        projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+    )
+    ttl = {"#ttl": "ttl"}
+    migration = DynamoMigration(
+        stack,
+        "Purge",
+        table=events,
+        migration_id="PurgeExpiredSessions",
+        source=Query(
+            "gsi1pk = :p",
+            index_name="GSI1",
+            filter="#ttl < :now",
+            names=ttl,
+            values={":p": "SESSION", ":now": 1767225600},
+        ),
+        up=Delete(condition="attribute_exists(#ttl)", names=ttl),
+        on_timeout="Continue",
+        service_timeout=1800,
+    )
+    _pinned(migration, "PurgeExpiredSessions")
+
+
+TWINS: dict[str, Callable[[cdk.Stack], None]] = {
+    build.__name__: build
+    for build in (
+        update_scan,
+        function_up_down,
+        chained_tables,
+        disposed,
+        function_by_name,
+        sam_function_target,
+        query_gsi_delete,
+    )
+}

@@ -1,0 +1,70 @@
+"""`local deploy`'s progress follows the history table: every migration the deploy runs gets its
+lines, even one that starts and ends between two polls; one it leaves alone gets none."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from dynamigrate.local_commands import _follow, _runs
+from runner.ledger import MigrationRecord
+
+
+def _record(mid: str, status: str, run_id: str | None, logical_id: str) -> MigrationRecord:
+    item = {
+        "pk": {"S": "Items"},
+        "sk": {"S": mid},
+        "status": {"S": status},
+        "logicalId": {"S": logical_id},
+        "counters": {"M": {"Scanned": {"N": "30"}, "Updated": {"N": "30"}}},
+    }
+    if run_id:
+        item["runId"] = {"S": run_id}
+    return MigrationRecord.from_item(item)
+
+
+class _Ledger:
+    """The history table as the server leaves it: the second read sees the deploy's results."""
+
+    def __init__(self, *reads: list[MigrationRecord]) -> None:
+        self.reads = list(reads)
+
+    def records(self) -> list[MigrationRecord]:
+        return self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
+
+
+class _Done(threading.Thread):
+    """A deploy that has already answered: the follower polls once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polled = False
+
+    def is_alive(self) -> bool:
+        alive, self.polled = not self.polled, True
+        return alive
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+
+def test_a_migration_run_between_two_polls_still_gets_its_line(capsys: Any) -> None:
+    applied = _record("m0-old", "SUCCEEDED", "r0", "Old")
+    ledger = _Ledger(
+        [applied],  # before the deploy
+        [applied, _record("m1-add-a", "SUCCEEDED", "r1", "AddA")],  # its first poll: done
+    )
+    before = _runs(ledger)  # type: ignore[arg-type]
+    _follow(ledger, before, _Done())  # type: ignore[arg-type]
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split()[0] for line in lines] == ["AddA"]
+    assert lines[0].endswith("SUCCEEDED")
+
+
+def test_a_rerun_of_a_failed_migration_is_followed(capsys: Any) -> None:
+    ledger = _Ledger(
+        [_record("m1-add-a", "FAILED", "r1", "AddA")],
+        [_record("m1-add-a", "FAILED", "r2", "AddA")],  # failed again, in a new run
+    )
+    _follow(ledger, _runs(ledger), _Done())  # type: ignore[arg-type]
+    assert capsys.readouterr().err.startswith("AddA ")
