@@ -40,7 +40,7 @@ functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional
 
 test: lint sam-validate sam-build $(STAMP)
-	$(BIN)/pytest -q -n 2 -p no:cacheprovider tests
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider --durations=15 tests
 
 # aws-sam-cli lives in its own environment: its pins need not agree with the project's.
 $(SAM_STAMP):

@@ -108,7 +108,7 @@ def local_run(
 ) -> int:
     """Run the template's migrations over sample data on the embedded emulator."""
     from dynamigrate.data_files import DataFileError  # noqa: PLC0415 - the emulator is heavy
-    from dynamigrate.local_deploy import DeployError  # noqa: PLC0415
+    from dynamigrate.local_resources import DeployError  # noqa: PLC0415
     from dynamigrate.local_run import report, run_local  # noqa: PLC0415
     from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
 

@@ -19,11 +19,10 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, deploy_function, service_role
+from dynamigrate.emulator import REGION, service_role
 from dynamigrate.intrinsics import (
     IntrinsicError,
     Scope,
-    condition_value,
     evaluate_conditions,
     parameter_values,
     resolve,
@@ -32,27 +31,19 @@ from dynamigrate.intrinsics import (
 from dynamigrate.local_app import LocalApp
 from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
 from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
-from dynamigrate.local_functions import FunctionLoadError, load_handler
+from dynamigrate.local_resources import (
+    TABLE_TYPE,
+    DeployError,
+    LocalResources,
+    template_resources,
+)
 from dynamigrate.progress import live
 from dynamigrate.stack_operation import Result, Sent, StackOperation, in_dependency_order
-from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE, Settings, expand
+from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.ledger import MigrationLedger, MigrationRecord
 
-TABLE_TYPE = "AWS::DynamoDB::Table"
-TABLE_PROPERTIES = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "GlobalSecondaryIndexes",
-    "LocalSecondaryIndexes",
-    "BillingMode",
-    "ProvisionedThroughput",
-)
 Progress = Callable[[str, MigrationRecord | None, int], None]
-
-
-class DeployError(Exception):
-    """The template cannot be deployed locally (a user's mistake, reported in one line)."""
 
 
 @dataclass
@@ -73,20 +64,6 @@ class Deployment:
     @property
     def succeeded(self) -> bool:
         return all(o.status in ("SUCCESS", "REMOVED") for o in self.outcomes)
-
-
-def _resources(template: dict[str, Any], scope: Scope, kind: str | tuple[str, ...]) -> list[str]:
-    kinds = (kind,) if isinstance(kind, str) else kind
-    found = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, dict) or resource.get("Type") not in kinds:
-            continue
-        if "Condition" in resource and not condition_value(
-            resource["Condition"], scope, logical_id
-        ):
-            continue
-        found.append(logical_id)
-    return found
 
 
 def check_template(template: dict[str, Any], data_ids: set[str], settings: Settings) -> None:
@@ -120,77 +97,10 @@ class LocalDeployer:
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.iam = boto3.client("iam", region_name=REGION)
         self.ledger = MigrationLedger(self.dynamodb, HISTORY_TABLE)
+        self.resources = LocalResources(self.dynamodb, stack_name)
         self.driver = StackDriver(stack_name, app.runner_arn, receiver)
         self.log: list[Sent] = []  # the requests the last operation sent, as the conformance data
         self._failed: tuple[StackOperation, dict[str, dict[str, Any]], Result] | None = None
-
-    # ---- resources CloudFormation would create before the migrations -------------------------
-
-    def create_tables(self, template: dict[str, Any], scope: Scope) -> dict[str, str]:
-        """The template's tables; one an earlier deploy created is kept as it is."""
-        tables = {}
-        pages = self.dynamodb.get_paginator("list_tables").paginate()
-        existing = {name for page in pages for name in page["TableNames"]}
-        for logical_id in _resources(template, scope, TABLE_TYPE):
-            props = resolve(
-                template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
-            )
-            name = str(props.get("TableName") or f"{self.stack_name}-{logical_id}")
-            if name in existing:
-                arn = self.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
-            else:
-                arn = self._create_table(logical_id, name, props)
-            scope.refs[logical_id] = name
-            scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
-            tables[logical_id] = name
-        return tables
-
-    def _create_table(self, logical_id: str, name: str, props: dict[str, Any]) -> str:
-        kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
-        kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
-        if kwargs["BillingMode"] == "PROVISIONED":
-            kwargs.setdefault(
-                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-            )
-        try:
-            created = self.dynamodb.create_table(TableName=name, **kwargs)
-        except Exception as exc:
-            raise DeployError(f"Resource [{logical_id}]: cannot create the table: {exc}") from exc
-        return str(created["TableDescription"]["TableArn"])
-
-    def create_functions(self, template: dict[str, Any], scope: Scope, base: Path) -> None:
-        globals_ = (template.get("Globals") or {}).get("Function") or {}
-        for logical_id in _resources(template, scope, FUNCTION_TYPES):
-            resource = template["Resources"][logical_id]
-            props = {**globals_, **(resource.get("Properties") or {})}
-            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
-            if resource["Type"] == "AWS::Lambda::Function" and isinstance(asset, str):
-                props["CodeUri"] = asset  # a CDK asset: a directory of cdk.out, by the template
-            elif resource["Type"] != "AWS::Serverless::Function":
-                continue
-            if not str(props.get("Runtime", "python")).startswith("python"):
-                continue  # not something a local run can execute; a migration naming it fails
-            try:
-                handler = load_handler(base, logical_id, props)
-            except FunctionLoadError as exc:
-                raise DeployError(str(exc)) from exc
-            name = str(
-                resolve(props.get("FunctionName"), scope, logical_id)
-                or f"{self.stack_name}-{logical_id}"
-            )[:64]
-            arn = deploy_function(name, handler, timeout=int(props.get("Timeout", 3)))
-            scope.refs[logical_id] = name
-            scope.attributes[logical_id] = {"Arn": arn}
-
-    def load(self, table: str, items: list[Item]) -> None:
-        for start in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            pending: dict[str, Any] = {table: batch}
-            while pending:
-                pending = (
-                    self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-                    or {}
-                )
 
     # ---- the migrations ----------------------------------------------------------------------
 
@@ -299,10 +209,10 @@ class LocalDeployer:
             evaluate_conditions(template, scope)
         except IntrinsicError as exc:
             raise DeployError(str(exc)) from exc
-        migrations = _resources(template, scope, MIGRATION_TYPE)
+        migrations = template_resources(template, scope, MIGRATION_TYPE)
         if not migrations:
             raise DeployError("the template declares no Custom::DynamoMigration resource")
-        unknown = sorted(set(data or {}) - set(_resources(template, scope, TABLE_TYPE)))
+        unknown = sorted(set(data or {}) - set(template_resources(template, scope, TABLE_TYPE)))
         if unknown:
             raise DeployError(
                 f"--data {unknown[0]}: the template has no AWS::DynamoDB::Table {unknown[0]}"
@@ -311,10 +221,10 @@ class LocalDeployer:
             template = json.loads(json.dumps(template))
             for logical_id in migrations:
                 template["Resources"][logical_id].setdefault("Properties", {})["DryRun"] = True
-        tables = self.create_tables(template, scope)
+        tables = self.resources.create_tables(template, scope)
         for logical_id, items in (data or {}).items():
-            self.load(tables[logical_id], items)
-        self.create_functions(template, scope, base)
+            self.resources.load(tables[logical_id], items)
+        self.resources.create_functions(template, scope, base)
         bodies: dict[str, Any] = {}
 
         def upload(key: str, body: bytes) -> str:

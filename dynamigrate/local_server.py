@@ -22,7 +22,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from dynamigrate.data_files import DataFileError, KeySpec, read_items
 from dynamigrate.emulator import install
-from dynamigrate.local_deploy import DeployError, LocalDeployer
+from dynamigrate.local_deploy import LocalDeployer
+from dynamigrate.local_resources import DeployError
 from dynamigrate.local_stack_api import describe_stack_resource
 from dynamigrate.templates import TemplateError, load_template
 from macro.errors import InvalidTemplateError

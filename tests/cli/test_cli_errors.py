@@ -202,3 +202,46 @@ def test_a_yaml_error_names_its_line_and_column(tmp_path, capsys, text, where):
     path.write_text(text)
     assert main(["render", str(path), "-o", str(tmp_path / "o")]) == 1
     assert _one_line(capsys).startswith(f"dynamigrate: error: {path}{where}")
+
+
+NODE_FUNCTION = """\
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.handler, CodeUri: fn/}
+"""
+INLINE_FUNCTION = """\
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/fn
+      Code: {ZipFile: "def handler(event, context):\\n    return event"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "up", "message"),
+    [
+        (
+            NODE_FUNCTION,
+            "{Function: !GetAtt Fn.Arn}",
+            "Resource [M1] property Up.Function: Fn is a nodejs20.x function: a local run "
+            "executes Python only; run this migration on AWS, or write its transform as a "
+            "Python function",
+        ),
+        (
+            INLINE_FUNCTION,
+            "{Function: !Ref Fn}",
+            "Resource [M1] property Up.Function: Fn is an AWS::Lambda::Function without a CDK "
+            "asset directory (aws:asset:path)",
+        ),
+    ],
+    ids=["nodejs", "inline-code"],
+)
+def test_a_function_a_local_run_cannot_execute_is_named(tmp_path, capsys, function, up, message):
+    template = tmp_path / "t.yaml"
+    template.write_text(HEADER + "Resources:\n" + TABLE + function + migration(up))
+    code = main(["local", "run", str(template), "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert message in _one_line(capsys)

@@ -1,0 +1,155 @@
+"""What CloudFormation creates before a template's migrations, created on the emulator: the
+template's tables (and the items `--data` loads into them) and its Python transform functions,
+which run in-process; a function a local run cannot execute is named before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dynamigrate.emulator import deploy_function
+from dynamigrate.intrinsics import Scope, condition_value, resolve
+from dynamigrate.local_functions import FunctionLoadError, load_handler
+from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE
+from runner.attrs import Item
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "ProvisionedThroughput",
+)
+
+
+class DeployError(Exception):
+    """The template cannot be deployed locally (a user's mistake, reported in one line)."""
+
+
+def template_resources(
+    template: dict[str, Any], scope: Scope, kind: str | tuple[str, ...]
+) -> list[str]:
+    """The logical ids of the template's resources of a type whose Condition holds."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    found = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") not in kinds:
+            continue
+        if "Condition" in resource and not condition_value(
+            resource["Condition"], scope, logical_id
+        ):
+            continue
+        found.append(logical_id)
+    return found
+
+
+class LocalResources:
+    """Creates one stack's tables and functions on the emulator, as CloudFormation would."""
+
+    def __init__(self, dynamodb: Any, stack_name: str) -> None:
+        self.dynamodb, self.stack_name = dynamodb, stack_name
+
+    def create_tables(self, template: dict[str, Any], scope: Scope) -> dict[str, str]:
+        """The template's tables; one an earlier deploy created is kept as it is."""
+        tables = {}
+        pages = self.dynamodb.get_paginator("list_tables").paginate()
+        existing = {name for page in pages for name in page["TableNames"]}
+        for logical_id in template_resources(template, scope, TABLE_TYPE):
+            props = resolve(
+                template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
+            )
+            name = str(props.get("TableName") or f"{self.stack_name}-{logical_id}")
+            if name in existing:
+                arn = self.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
+            else:
+                arn = self._create_table(logical_id, name, props)
+            scope.refs[logical_id] = name
+            scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
+            tables[logical_id] = name
+        return tables
+
+    def _create_table(self, logical_id: str, name: str, props: dict[str, Any]) -> str:
+        kwargs = {k: props[k] for k in TABLE_PROPERTIES if k in props}
+        kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
+        if kwargs["BillingMode"] == "PROVISIONED":
+            kwargs.setdefault(
+                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+            )
+        try:
+            created = self.dynamodb.create_table(TableName=name, **kwargs)
+        except Exception as exc:
+            raise DeployError(f"Resource [{logical_id}]: cannot create the table: {exc}") from exc
+        return str(created["TableDescription"]["TableArn"])
+
+    def load(self, table: str, items: list[Item]) -> None:
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            pending: dict[str, Any] = {table: batch}
+            while pending:
+                pending = (
+                    self.dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                    or {}
+                )
+
+    def create_functions(self, template: dict[str, Any], scope: Scope, base: Path) -> None:
+        """The template's Python functions, in-process; a migration that names one the local run
+        cannot execute fails here, before any table is touched."""
+        globals_ = (template.get("Globals") or {}).get("Function") or {}
+        skipped: dict[str, str] = {}
+        for logical_id in template_resources(template, scope, FUNCTION_TYPES):
+            resource = template["Resources"][logical_id]
+            props = {**globals_, **(resource.get("Properties") or {})}
+            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
+            if resource["Type"] == "AWS::Lambda::Function" and isinstance(asset, str):
+                props["CodeUri"] = asset  # a CDK asset: a directory of cdk.out, by the template
+            elif resource["Type"] != "AWS::Serverless::Function":
+                skipped[logical_id] = (
+                    "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): "
+                    "a local run loads a function's code from a directory"
+                )
+                continue
+            runtime = str(props.get("Runtime", "python"))
+            if not runtime.startswith("python"):
+                skipped[logical_id] = f"a {runtime} function: a local run executes Python only"
+                continue
+            try:
+                handler = load_handler(base, logical_id, props)
+            except FunctionLoadError as exc:
+                raise DeployError(str(exc)) from exc
+            name = str(
+                resolve(props.get("FunctionName"), scope, logical_id)
+                or f"{self.stack_name}-{logical_id}"
+            )[:64]
+            arn = deploy_function(name, handler, timeout=int(props.get("Timeout", 3)))
+            scope.refs[logical_id] = name
+            scope.attributes[logical_id] = {"Arn": arn}
+        _check_named_functions(template, scope, skipped)
+
+
+def _referenced(value: Any) -> str | None:
+    """The logical id a Function property names by Ref or GetAtt Arn, if it does."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if "Ref" in value:
+        return value["Ref"] if isinstance(value["Ref"], str) else None
+    target = value.get("Fn::GetAtt")  # the loader turns YAML's !GetAtt Fn.Arn into a list
+    if isinstance(target, list) and len(target) == 2 and target[1] == "Arn":
+        return target[0] if isinstance(target[0], str) else None
+    return None
+
+
+def _check_named_functions(template: dict[str, Any], scope: Scope, skipped: dict[str, str]) -> None:
+    for logical_id in template_resources(template, scope, MIGRATION_TYPE):
+        props = template["Resources"][logical_id].get("Properties") or {}
+        for direction in ("Up", "Down"):
+            operation = props.get(direction)
+            function = operation.get("Function") if isinstance(operation, dict) else None
+            named = _referenced(function)
+            if named in skipped:
+                raise DeployError(
+                    f"Resource [{logical_id}] property {direction}.Function: {named} is "
+                    f"{skipped[named]}; run this migration on AWS, or write its transform as a "
+                    "Python function"
+                )
