@@ -39,7 +39,14 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional
 
-test: lint sam-validate sam-build $(STAMP)
+# The AWS CDK CLI (npm), pinned by examples/cdk/package-lock.json: a test synthesizes the CDK
+# example with `cdk synth` itself, as a CDK user does.
+CDK_CLI := examples/cdk/node_modules/.bin/cdk
+$(CDK_CLI): examples/cdk/package.json examples/cdk/package-lock.json
+	cd examples/cdk && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CDK_CLI)
+
+test: lint sam-validate sam-build $(STAMP) $(CDK_CLI)
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider --durations=15 tests
 
 # aws-sam-cli lives in its own environment: its pins need not agree with the project's.

@@ -1,4 +1,5 @@
-"""A small CDK app with three migrations: `python app.py` synthesizes it into ./cdk.out.
+"""A small CDK app with three migrations: `npx cdk synth` (or `python app.py`) synthesizes it
+into ./cdk.out.
 
 Then `dynamigrate local run cdk.out/Shop.template.json --data Customers=customers.jsonl` runs its
 migrations on the embedded emulator, the transform function in-process from its asset directory.
@@ -6,6 +7,7 @@ migrations on the embedded emulator, the transform function in-process from its 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -63,10 +65,12 @@ class Shop(cdk.Stack):
         )
 
 
-def main(out: str = "cdk.out") -> cdk.App:
+def main(out: str | None = None) -> cdk.App:
+    """Run by the CDK CLI, the output directory is its CDK_OUTDIR; run alone, ./cdk.out."""
     # what `cdk synth` sets: the construct paths and asset directories in the template's metadata
     context = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-    app = cdk.App(outdir=out, context=context)
+    outdir = out or os.environ.get("CDK_OUTDIR") or "cdk.out"
+    app = cdk.App(outdir=outdir, context=context)
     Shop(app, "Shop")
     app.synth()
     return app

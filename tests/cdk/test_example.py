@@ -1,15 +1,33 @@
-"""examples/cdk: synthesized like `cdk synth`, then run by `dynamigrate local run` end to end, its
-Python transform function loaded in-process from its asset directory in cdk.out."""
+"""examples/cdk: synthesized by the CDK CLI's `cdk synth` (and in-process, as `python app.py`
+does), then run by `dynamigrate local run` and `local deploy` end to end, its Python transform
+function loaded in-process from its asset directory in cdk.out."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from dynamigrate.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cdk"
+CDK_CLI = EXAMPLE / "node_modules" / ".bin" / "cdk"  # `make test` installs it (package-lock.json)
+
+
+def _cdk_synth(out: Path) -> Path:
+    """`cdk synth` by the CDK CLI, with this environment's Python running the app."""
+    assert CDK_CLI.exists(), "the CDK CLI is missing: `make test` installs it with npm ci"
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    app = f"{sys.executable} app.py"
+    command = [str(CDK_CLI), "synth", "--no-notices", "-q", "--app", app, "-o", str(out)]
+    done = subprocess.run(
+        command, cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / "Shop.template.json"
 
 
 def _synthesize(out: Path) -> Path:
@@ -22,8 +40,8 @@ def _synthesize(out: Path) -> Path:
     return out / "Shop.template.json"
 
 
-def test_the_synthesized_example_runs_locally_and_ends_with_the_expected_items(tmp_path, capsys):
-    template = _synthesize(tmp_path / "cdk.out")
+def test_cdk_synth_of_the_example_runs_locally_and_ends_with_the_expected_items(tmp_path, capsys):
+    template = _cdk_synth(tmp_path / "cdk.out")
     assert json.loads(template.read_text())["Transform"] == "DynamoMigrations"
     data = f"Customers={EXAMPLE / 'customers.jsonl'}"  # the construct's id, as in the CDK app
     out = tmp_path / "run"
@@ -35,3 +53,20 @@ def test_the_synthesized_example_runs_locally_and_ends_with_the_expected_items(t
     assert items["c-2"]["last_name"] == {"S": "Hopper"}
     assert all("name" not in item and item["tier"] == {"S": "BASIC"} for item in items.values())
     assert {k for k, item in items.items() if item.get("vip") == {"BOOL": True}} == {"c-1", "c-3"}
+
+
+def test_the_synthesized_example_deploys_to_local_serve_once(server, tmp_path, capsys):
+    import boto3
+
+    template = _synthesize(tmp_path / "cdk.out")
+    data = f"Customers={EXAMPLE / 'customers.jsonl'}"
+    deploy = ["local", "deploy", str(template), "--data", data, "--endpoint-url", server]
+    assert main(deploy) == 0
+    assert capsys.readouterr().out.count("SUCCESS ") == 3
+    client = boto3.client("dynamodb", endpoint_url=server, region_name="us-east-1")
+    (table,) = [t for t in client.list_tables()["TableNames"] if t.startswith("local-Customers")]
+    items = {i["id"]["S"]: i for i in client.scan(TableName=table)["Items"]}
+    assert items["c-1"]["first_name"] == {"S": "Ada"}
+    assert {k for k, item in items.items() if item.get("vip") == {"BOOL": True}} == {"c-1", "c-3"}
+    assert main([*deploy[:3], "--endpoint-url", server]) == 0  # again: every migration applied
+    assert capsys.readouterr().out.count("unchanged") == 3

@@ -24,7 +24,7 @@ def test_the_readme_marks_runnable_snippets():
 @pytest.mark.parametrize("script", snippets())
 def test_a_readme_snippet_runs_as_written(tmp_path, script):
     # A checkout's layout: the repository's files, and the virtual environment at .venv.
-    for name in ("migrations", "template.yaml", "Makefile"):
+    for name in ("migrations", "template.yaml", "Makefile", "examples"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
     result = subprocess.run(
