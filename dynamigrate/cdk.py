@@ -279,7 +279,7 @@ class DynamoMigration(Construct):
         parts = {"up": up, "down": down, "source": source}
         for argument, part in parts.items():
             kinds = SOURCES if argument == "source" else OPERATIONS
-            if part is not None:
+            if part is not None or argument == "up":
                 _checked_values(_one_of(part, kinds, path, argument), path, argument)
         properties: dict[str, Any] = {
             "TableName": _table_name(table, path, "table"),

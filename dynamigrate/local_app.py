@@ -58,7 +58,12 @@ class LocalApp(LocalEngine):
         super().__init__(worker_timeout=worker_timeout)
         # In-process functions share the process environment: these are their variables.
         os.environ.update(
-            HISTORY_TABLE=HISTORY_TABLE, POLL_SECONDS=str(poll_seconds), MAX_POLLS=str(max_polls)
+            HISTORY_TABLE=HISTORY_TABLE,
+            POLL_SECONDS=str(poll_seconds),
+            MAX_POLLS=str(max_polls),
+            # Local adaptation: after answering CloudFormation, AWS's controller polls every 60 s
+            # to save state transitions; a local run has none to save and polls as before.
+            ANSWERED_POLL_SECONDS=str(poll_seconds),
         )
         steps_arn = deploy_function(CONTROLLER, controller_handler.handler, timeout=120)
         self.controller_arn: str = self.sfn.create_state_machine(

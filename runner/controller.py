@@ -90,6 +90,7 @@ class Controller:
             "owner": req.request_id,
             "deadline": int(config.get("deadline") or now + window_seconds(req.service_timeout)),
             "pollSeconds": int(config.get("pollSeconds", 15)),
+            "answeredPollSeconds": int(config.get("answeredPollSeconds", ANSWERED_POLL_SECONDS)),
             "maxPolls": int(config.get("maxPolls", MAX_POLLS_PER_EXECUTION)),
             "polls": 0,
             "handovers": 0,
@@ -389,7 +390,8 @@ def _lease(state: dict[str, Any], now: int) -> int:
 
 def _waiting(state: dict[str, Any], mode: str, now: float) -> dict[str, Any]:
     """Poll again after the interval, shortened so the deadline itself is polled."""
-    interval = ANSWERED_POLL_SECONDS if state["answered"] else state["pollSeconds"]
+    answered = state.get("answeredPollSeconds", ANSWERED_POLL_SECONDS)  # older executions
+    interval = answered if state["answered"] else state["pollSeconds"]
     if not state["answered"]:
         interval = min(interval, max(1, state["deadline"] - int(now)))
     phase = "handover" if state.get("polls", 0) >= state["maxPolls"] else "wait"

@@ -15,7 +15,13 @@ from botocore.exceptions import ClientError
 from runner.controller import execution_name, window_seconds
 
 
-def controller_input(event: dict[str, Any], poll_seconds: int, max_polls: int, now: float) -> str:
+def controller_input(
+    event: dict[str, Any],
+    poll_seconds: int,
+    max_polls: int,
+    now: float,
+    answered_poll_seconds: int | None = None,
+) -> str:
     """The controller's input: the request and the deadline of the custom-resource window."""
     timeout = int(event.get("ResourceProperties", {}).get("ServiceTimeout", 3600))
     config = {
@@ -23,6 +29,8 @@ def controller_input(event: dict[str, Any], poll_seconds: int, max_polls: int, n
         "maxPolls": max_polls,
         "deadline": int(now) + window_seconds(timeout),
     }
+    if answered_poll_seconds is not None:  # unset on AWS: the controller's 60 s
+        config["answeredPollSeconds"] = answered_poll_seconds
     return json.dumps({"event": event, "config": config})
 
 
@@ -33,10 +41,12 @@ def start_controller(
     poll_seconds: int = 15,
     max_polls: int = 1000,
     now: float | None = None,
+    answered_poll_seconds: int | None = None,
 ) -> str | None:
     """Start the controller for this request; None when a duplicate delivery finds it started."""
     name = execution_name(str(event.get("LogicalResourceId", "request")), event["RequestId"])
-    payload = controller_input(event, poll_seconds, max_polls, time.time() if now is None else now)
+    clock = time.time() if now is None else now
+    payload = controller_input(event, poll_seconds, max_polls, clock, answered_poll_seconds)
     try:
         response = sfn.start_execution(stateMachineArn=controller_arn, name=name, input=payload)
     except ClientError as exc:

@@ -28,9 +28,14 @@ def handler(event: dict[str, Any], context: Any) -> None:
             os.environ["CONTROLLER_ARN"],
             poll_seconds=int(os.environ.get("POLL_SECONDS", "15")),
             max_polls=int(os.environ.get("MAX_POLLS", "1000")),
+            answered_poll_seconds=_optional_int(os.environ.get("ANSWERED_POLL_SECONDS")),
         )
         logger.info("request %s: controller %s", event.get("RequestId"), arn or "already started")
     except Exception as exc:
         logger.exception("could not start the controller")
         reason = f"dynamigrate runner could not start: {type(exc).__name__}: {exc}"
         cfn_response.send(event, cfn_response.build_body(event, cfn_response.FAILED, reason))
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value else None

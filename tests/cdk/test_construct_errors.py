@@ -41,6 +41,7 @@ def _migration(stack: cdk.Stack, **arguments: Any) -> DynamoMigration:
             "[Shop/Mig] argument source: must be one of Scan(...), Query(...), got Update(",
         ),
         ({"down": Function}, "[Shop/Mig] argument down: must be one of"),
+        ({"up": None}, "[Shop/Mig] argument up: must be one of Update(...), Delete(...)"),
         (
             {"table": None},
             "[Shop/Mig] argument table: must be a dynamodb ITable or a table name, got None",
@@ -74,6 +75,7 @@ def _migration(stack: cdk.Stack, **arguments: Any) -> DynamoMigration:
         "up-as-a-string",
         "an-operation-as-source",
         "the-function-class",
+        "no-up",
         "no-table",
         "target-an-int",
         "a-python-set",

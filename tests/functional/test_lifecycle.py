@@ -9,6 +9,7 @@ sequences of each CloudFormation operation: tests/conformance.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -190,6 +191,20 @@ def test_on_timeout_continue_answers_in_time_and_completes_the_history(world):
         slow_record.attributes["endedAt"]["N"]
     )
     assert len(receiver.answers) == 2
+    # Answered, the controller still polls at the local app's interval (AWS's 60 s is for cost).
+    assert _wait_seconds(app) == {1}
+
+
+def _wait_seconds(app: Any) -> set[int]:
+    """Every interval the controller executions waited between two polls."""
+    seconds = set()
+    for controller in app.controller_executions():
+        history = app.sfn.get_execution_history(executionArn=controller["executionArn"])
+        for event in history["events"]:
+            if event["type"] == "WaitStateEntered":
+                state = json.loads(event["stateEnteredEventDetails"]["input"])
+                seconds.add(state["step"]["value"]["waitSeconds"])
+    return seconds
 
 
 def test_a_long_migration_hands_over_to_fresh_controller_executions(world, monkeypatch):

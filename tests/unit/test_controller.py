@@ -39,6 +39,15 @@ def test_the_last_wait_before_the_deadline_is_shortened_to_poll_the_deadline_its
 
 def test_after_answering_the_controller_polls_less_often():
     assert _waiting(state(answered=True), "run", now=2000)["waitSeconds"] == 60
+    fast = state(answered=True, answeredPollSeconds=2)  # a local run's configuration
+    assert _waiting(fast, "run", now=2000)["waitSeconds"] == 2
+
+
+def test_the_answered_interval_is_configured_only_where_it_is_set():
+    aws = json.loads(controller_input(EVENT, poll_seconds=15, max_polls=1000, now=100))
+    assert "answeredPollSeconds" not in aws["config"]
+    local = controller_input(EVENT, poll_seconds=1, max_polls=10, now=100, answered_poll_seconds=1)
+    assert json.loads(local)["config"]["answeredPollSeconds"] == 1
 
 
 def test_the_controller_hands_over_after_max_polls():
