@@ -128,7 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmd.add_argument("template", type=Path, help="a CloudFormation or SAM template")
     cmd.add_argument("--stack", help="the stack deployed from TEMPLATE (finds its tables)")
-    cmd.add_argument("--table", action="append", metavar="LOGICAL_ID=NAME", help="a table's name")
+    cmd.add_argument(
+        "--table",
+        action="append",
+        metavar="LOGICAL_ID=NAME",
+        help="a table's name (LOGICAL_ID: its logical id, or its construct id in a CDK template)",
+    )
     cmd.add_argument("--json", action="store_true", help="JSON instead of a table")
     _aws_options(cmd)
 

@@ -268,7 +268,7 @@ def plan_template(
             template,
             ledger,
             connection.client("dynamodb"),
-            _pairs(tables, "--table"),
+            {table_logical_id(template, k): v for k, v in _pairs(tables, "--table").items()},
             stack_resource if stack else None,
         )
     except (PlanError, AwsError) as exc:

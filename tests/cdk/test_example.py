@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from dynamigrate.cli import main
+from tests.macro.golden import expand_template
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cdk"
 CDK_CLI = EXAMPLE / "node_modules" / ".bin" / "cdk"  # `make test` installs it (package-lock.json)
@@ -42,7 +43,11 @@ def _synthesize(out: Path) -> Path:
 
 def test_cdk_synth_of_the_example_runs_locally_and_ends_with_the_expected_items(tmp_path, capsys):
     template = _cdk_synth(tmp_path / "cdk.out")
-    assert json.loads(template.read_text())["Transform"] == "DynamoMigrations"
+    synthesized = json.loads(template.read_text())
+    assert synthesized["Transform"] == "DynamoMigrations"
+    expanded = expand_template(json.loads(template.read_text()))["template"]
+    for section in ("Parameters", "Conditions", "Rules"):  # CDK's bootstrap check and metadata
+        assert expanded[section] == synthesized[section]
     data = f"Customers={EXAMPLE / 'customers.jsonl'}"  # the construct's id, as in the CDK app
     out = tmp_path / "run"
     assert main(["local", "run", str(template), "--data", data, "--out", str(out)]) == 0
@@ -70,3 +75,12 @@ def test_the_synthesized_example_deploys_to_local_serve_once(server, tmp_path, c
     assert {k for k, item in items.items() if item.get("vip") == {"BOOL": True}} == {"c-1", "c-3"}
     assert main([*deploy[:3], "--endpoint-url", server]) == 0  # again: every migration applied
     assert capsys.readouterr().out.count("unchanged") == 3
+    # plan names the table by its construct id too, as --data does
+    plan = ["plan", str(template), "--table", f"Customers={table}", "--endpoint-url", server]
+    assert main([*plan, "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)
+    assert [(p["migrationId"], p["state"]) for p in planned] == [
+        ("2026-03-01-add-tier", "applied"),
+        ("2026-03-02-split-name", "applied"),
+        ("2026-03-03-flag-vip", "applied"),
+    ]
