@@ -237,8 +237,9 @@ def _declared_tables(stack: Stack) -> dict[str, Any]:
     and key attributes are checked at synth against the table's (and its indexes') key schema.
 
     Read through the L1's `cfnProperties`/`renderProperties` (protected members of every
-    CfnResource): property overrides added with `add_property_override` are not seen, and such a
-    table is checked by `dynamigrate render`/`lint` and the macro, which read the template.
+    CfnResource in the aws-cdk-lib API reference; the same pair the L1 itself renders with):
+    property overrides added with `add_property_override` are not seen, and such a table is
+    checked by `dynamigrate render`/`lint` and the macro, which read the template.
     """
     tables: dict[str, Any] = {}
     for construct in stack.node.find_all():
@@ -334,6 +335,11 @@ class DynamoMigration(Construct):
 
 
 def use_transform(stack: Stack) -> None:
-    """The stack's Transform list with DynamoMigrations once, before the SAM transform."""
+    """The stack's Transform list with DynamoMigrations once, before the SAM transform.
+
+    CloudFormation runs a template's transforms in the listed order (User Guide, "Transform
+    section"); the resource contract puts this macro first, and `dynamigrate render` refuses the
+    other order, so the construct writes the list the same way.
+    """
     current = [t for t in (stack.template_options.transforms or []) if t != MACRO]
     stack.template_options.transforms = [MACRO, *current]

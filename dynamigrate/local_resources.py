@@ -103,7 +103,10 @@ class LocalResources:
             props = {**globals_, **(resource.get("Properties") or {})}
             asset = (resource.get("Metadata") or {}).get("aws:asset:path")
             if resource["Type"] == "AWS::Lambda::Function" and isinstance(asset, str):
-                props["CodeUri"] = asset  # a CDK asset: a directory of cdk.out, by the template
+                # a CDK asset: a directory of cdk.out. The CDK writes this metadata for local
+                # tools (aws/aws-cdk issue 1432, pull request 1433: SAM CLI reads it the same way)
+                # when `cdk synth` sets aws:cdk:enable-asset-metadata; tests run the real CLI.
+                props["CodeUri"] = asset
             elif resource["Type"] != "AWS::Serverless::Function":
                 skipped[logical_id] = (
                     "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): "
