@@ -35,6 +35,7 @@ from dynamigrate.local_resources import (
     TABLE_TYPE,
     DeployError,
     LocalResources,
+    check_functions,
     template_resources,
 )
 from dynamigrate.progress import live
@@ -221,6 +222,7 @@ class LocalDeployer:
             template = json.loads(json.dumps(template))
             for logical_id in migrations:
                 template["Resources"][logical_id].setdefault("Properties", {})["DryRun"] = True
+        check_functions(template, scope)
         tables = self.resources.create_tables(template, scope)
         for logical_id, items in (data or {}).items():
             self.resources.load(tables[logical_id], items)

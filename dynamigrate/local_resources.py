@@ -94,29 +94,11 @@ class LocalResources:
                 )
 
     def create_functions(self, template: dict[str, Any], scope: Scope, base: Path) -> None:
-        """The template's Python functions, in-process; a migration that names one the local run
-        cannot execute fails here, before any table is touched."""
-        globals_ = (template.get("Globals") or {}).get("Function") or {}
-        skipped: dict[str, str] = {}
+        """The template's Python functions, imported and run in-process."""
         for logical_id in template_resources(template, scope, FUNCTION_TYPES):
-            resource = template["Resources"][logical_id]
-            props = {**globals_, **(resource.get("Properties") or {})}
-            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
-            if resource["Type"] == "AWS::Lambda::Function" and isinstance(asset, str):
-                # a CDK asset: a directory of cdk.out. The CDK writes this metadata for local
-                # tools (aws/aws-cdk issue 1432, pull request 1433: SAM CLI reads it the same way)
-                # when `cdk synth` sets aws:cdk:enable-asset-metadata; tests run the real CLI.
-                props["CodeUri"] = asset
-            elif resource["Type"] != "AWS::Serverless::Function":
-                skipped[logical_id] = (
-                    "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): "
-                    "a local run loads a function's code from a directory"
-                )
-                continue
-            runtime = str(props.get("Runtime", "python"))
-            if not runtime.startswith("python"):
-                skipped[logical_id] = f"a {runtime} function: a local run executes Python only"
-                continue
+            props = _function_properties(template, logical_id)
+            if _not_runnable(template["Resources"][logical_id], props):
+                continue  # a migration naming it was refused by check_functions
             try:
                 handler = load_handler(base, logical_id, props)
             except FunctionLoadError as exc:
@@ -128,22 +110,53 @@ class LocalResources:
             arn = deploy_function(name, handler, timeout=int(props.get("Timeout", 3)))
             scope.refs[logical_id] = name
             scope.attributes[logical_id] = {"Arn": arn}
-        _check_named_functions(template, scope, skipped)
 
 
-def _referenced(value: Any) -> str | None:
-    """The logical id a Function property names by Ref or GetAtt Arn, if it does."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    if "Ref" in value:
-        return value["Ref"] if isinstance(value["Ref"], str) else None
-    target = value.get("Fn::GetAtt")  # the loader turns YAML's !GetAtt Fn.Arn into a list
-    if isinstance(target, list) and len(target) == 2 and target[1] == "Arn":
-        return target[0] if isinstance(target[0], str) else None
+def _function_properties(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """A function's properties with the SAM Globals, and a CDK asset directory as its CodeUri."""
+    resource = template["Resources"][logical_id]
+    globals_ = (template.get("Globals") or {}).get("Function") or {}
+    props = {**globals_, **(resource.get("Properties") or {})}
+    asset = _asset(resource)
+    if asset is not None:
+        props["CodeUri"] = asset
+    return props
+
+
+def _asset(resource: dict[str, Any]) -> str | None:
+    """A CDK function's asset directory in cdk.out. The CDK writes this metadata for local tools
+    (aws/aws-cdk issue 1432, pull request 1433: SAM CLI reads it the same way) when `cdk synth`
+    sets aws:cdk:enable-asset-metadata; tests run the real CLI."""
+    asset = (resource.get("Metadata") or {}).get("aws:asset:path")
+    is_lambda = resource["Type"] == "AWS::Lambda::Function"
+    return asset if is_lambda and isinstance(asset, str) else None
+
+
+def _not_runnable(resource: dict[str, Any], props: dict[str, Any]) -> str | None:
+    """Why a local run cannot execute this function, or None when it can."""
+    if resource["Type"] != "AWS::Serverless::Function" and _asset(resource) is None:
+        return (
+            "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): a local "
+            "run loads a function's code from a directory"
+        )
+    runtime = str(props.get("Runtime", "python"))
+    if not runtime.startswith("python"):
+        return f"a {runtime} function: a local run executes Python only"
     return None
 
 
-def _check_named_functions(template: dict[str, Any], scope: Scope, skipped: dict[str, str]) -> None:
+def check_functions(template: dict[str, Any], scope: Scope) -> None:
+    """A migration that names a function the local run cannot execute fails before anything
+    is created: one line naming the migration, the property and the reason."""
+    skipped = {}
+    for logical_id in template_resources(template, scope, FUNCTION_TYPES):
+        resource, props = (
+            template["Resources"][logical_id],
+            _function_properties(template, logical_id),
+        )
+        why = _not_runnable(resource, props)
+        if why:
+            skipped[logical_id] = why
     for logical_id in template_resources(template, scope, MIGRATION_TYPE):
         props = template["Resources"][logical_id].get("Properties") or {}
         for direction in ("Up", "Down"):
@@ -156,3 +169,15 @@ def _check_named_functions(template: dict[str, Any], scope: Scope, skipped: dict
                     f"{skipped[named]}; run this migration on AWS, or write its transform as a "
                     "Python function"
                 )
+
+
+def _referenced(value: Any) -> str | None:
+    """The logical id a Function property names by Ref or GetAtt Arn, if it does."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if "Ref" in value:
+        return value["Ref"] if isinstance(value["Ref"], str) else None
+    target = value.get("Fn::GetAtt")  # the loader turns YAML's !GetAtt Fn.Arn into a list
+    if isinstance(target, list) and len(target) == 2 and target[1] == "Arn":
+        return target[0] if isinstance(target[0], str) else None
+    return None

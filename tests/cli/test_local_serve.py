@@ -223,3 +223,37 @@ def test_rollback_disabled_then_local_rollback_and_delete(server, tmp_path, caps
     assert all(i["b"]["N"] == "2" for i in items(server).values())  # data stays
     assert main(["local", "delete", "--stack", "nope", *endpoint]) == 1
     assert "no stack nope was deployed to this server" in capsys.readouterr().err
+
+
+NODE_UP = """
+Transform: [DynamoMigrations, AWS::Serverless-2016-10-31]
+Resources:
+  Items:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: items
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.handler, CodeUri: fn/}
+  Transform:
+    Type: Custom::DynamoMigration
+    Properties: {TableName: !Ref Items, Up: {Function: !GetAtt Fn.Arn}}
+"""
+
+
+def test_a_function_the_server_cannot_run_is_refused_before_any_table_is_created(
+    server, tmp_path, capsys
+):
+    import boto3
+
+    template, data = tmp_path / "t.yaml", tmp_path / "items.jsonl"
+    template.write_text(NODE_UP)
+    data.write_text('{"pk": "a"}\n')
+    deploy = ["local", "deploy", str(template), "--data", f"Items={data}"]
+    assert main([*deploy, "--endpoint-url", server]) == 1
+    err = capsys.readouterr().err
+    assert "Resource [Transform] property Up.Function: Fn is a nodejs20.x function" in err
+    client = boto3.client("dynamodb", endpoint_url=server, region_name="us-east-1")
+    assert "items" not in client.list_tables()["TableNames"]
