@@ -41,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load, status_update
-from dynamigrate.emulator import (
+from dynamigrate.local.emulator import (
     COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
     REGISTRY,
@@ -49,7 +49,7 @@ from dynamigrate.emulator import (
     deploy_function,
     emulated_aws,
 )
-from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
+from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
 
 TRANSITION = 0.025 / 1000
 WRITE_UNIT = 0.625 / 1e6

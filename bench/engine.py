@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dynamigrate.emulator import REGISTRY, TRANSITIONS, emulated_aws
-from dynamigrate.local_engine import WORKER_FUNCTION, LocalEngine
+from dynamigrate.local.emulator import REGISTRY, TRANSITIONS, emulated_aws
+from dynamigrate.local.engine import WORKER_FUNCTION, LocalEngine
 
 STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1000  # us-east-1 Standard
 WRITE_REQUEST_UNIT = 0.625 / 1_000_000  # on-demand, per WRU

@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load, status_update
-from dynamigrate import emulator
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_engine import LocalEngine
+from dynamigrate.local import emulator
+from dynamigrate.local.emulator import emulated_aws
+from dynamigrate.local.engine import LocalEngine
 
 TABLE = "Bench"
 

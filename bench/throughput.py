@@ -25,8 +25,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load, status_update
-from dynamigrate.emulator import INJECTED_LATENCY, emulated_aws
-from dynamigrate.local_engine import LocalEngine
+from dynamigrate.local.emulator import INJECTED_LATENCY, emulated_aws
+from dynamigrate.local.engine import LocalEngine
 
 TABLE = "Bench"
 

@@ -7,8 +7,8 @@ import json
 import boto3
 
 from dynamigrate.cli import main
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_engine import create_history_table, set_default_environment
+from dynamigrate.local.emulator import emulated_aws
+from dynamigrate.local.engine import create_history_table, set_default_environment
 from runner.history import RUNNING
 from runner.ledger import MigrationLedger
 from tests.functional.conftest import create_table, load

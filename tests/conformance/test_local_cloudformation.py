@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import ResponseReceiver, response_receiver
-from dynamigrate.local_deploy import LocalDeployer
-from dynamigrate.stack_operation import Sent
+from dynamigrate.local.app import LocalApp
+from dynamigrate.local.cloudformation.deployer import LocalDeployer
+from dynamigrate.local.cloudformation.operation import Sent
+from dynamigrate.local.cloudformation.protocol import ResponseReceiver, response_receiver
+from dynamigrate.local.emulator import emulated_aws
 from tests.conformance.sequences import (
     CLEANUP,
     CREATE,

@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, response_receiver
+from dynamigrate.local.app import LocalApp
+from dynamigrate.local.cloudformation.protocol import (
+    ResponseReceiver,
+    StackDriver,
+    response_receiver,
+)
+from dynamigrate.local.emulator import emulated_aws
 from runner.history import RUNNING
 from runner.ledger import MigrationLedger
 from tests.conformance.sequences import CUSTOMERS, MIGRATIONS, ORDERS, SCENARIOS, Request, Scenario

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from dynamigrate.emulator import emulated_aws
+from dynamigrate.local.emulator import emulated_aws
 from tests.expressions import oracle
 from tests.expressions.corpus import CORPUS, Case
 
@@ -49,7 +49,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from dynamigrate.local_engine import set_default_environment
+    from dynamigrate.local.engine import set_default_environment
 
     set_default_environment()
     main()

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_engine import HISTORY_TABLE, LocalEngine, set_default_environment
+from dynamigrate.local.emulator import emulated_aws
+from dynamigrate.local.engine import HISTORY_TABLE, LocalEngine, set_default_environment
 from macro.expand import MIGRATION_TYPE, Settings, _expand_one
 
 set_default_environment()
@@ -90,8 +90,8 @@ LIFECYCLE_ITEMS = 300  # the orders the lifecycle tests migrate
 @pytest.fixture
 def world() -> Iterator[tuple[Any, Any]]:
     """The application installed from template.yaml, 300 orders, and CloudFormation's URL."""
-    from dynamigrate.local_app import LocalApp
-    from dynamigrate.local_cloudformation import response_receiver
+    from dynamigrate.local.app import LocalApp
+    from dynamigrate.local.cloudformation.protocol import response_receiver
 
     with emulated_aws(), response_receiver() as receiver:
         app = LocalApp(poll_seconds=1)

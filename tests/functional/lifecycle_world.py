@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dynamigrate.local_app import LocalApp
+from dynamigrate.local.app import LocalApp
 from runner.ledger import MigrationLedger
 from tests.functional.conftest import LIFECYCLE_ITEMS, custom_resource_properties
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import response_receiver
-from dynamigrate.local_deploy import LocalDeployer
+from dynamigrate.local.app import LocalApp
+from dynamigrate.local.cloudformation.deployer import LocalDeployer
+from dynamigrate.local.cloudformation.protocol import response_receiver
+from dynamigrate.local.emulator import emulated_aws
 from tests.functional.conftest import scan_all
 
 TABLE = {

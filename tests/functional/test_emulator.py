@@ -15,8 +15,8 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from dynamigrate import emulator
-from dynamigrate.emulator import TRANSITIONS, deploy_function, emulated_aws
+from dynamigrate.local import emulator
+from dynamigrate.local.emulator import TRANSITIONS, deploy_function, emulated_aws
 
 
 @pytest.fixture
@@ -202,7 +202,7 @@ def test_dynamodb_requests_are_atomic_under_threads(aws, monkeypatch):
 def test_adaptation_5_a_simulated_operation_shows_in_describe_stacks():
     from datetime import UTC, datetime
 
-    from dynamigrate.emulator import set_stack_status
+    from dynamigrate.local.emulator import set_stack_status
 
     with emulated_aws():
         cloudformation = boto3.client("cloudformation")

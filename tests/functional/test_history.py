@@ -7,8 +7,8 @@ import threading
 import boto3
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.local_engine import create_history_table
+from dynamigrate.local.emulator import emulated_aws
+from dynamigrate.local.engine import create_history_table
 from runner.errors import ConcurrentRunError
 from runner.history import RUNNING, SUCCEEDED
 from runner.ledger import MigrationLedger

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from dynamigrate.local_cloudformation import StackDriver
+from dynamigrate.local.cloudformation.protocol import StackDriver
 from runner.history import FAILED, ROLLED_BACK, SUCCEEDED
 from runner.lifecycle import DRY_RUN_SUFFIX
 from tests.functional.conftest import scan_all

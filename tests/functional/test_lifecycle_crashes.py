@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.emulator import REGISTRY
-from dynamigrate.local_app import CONTROLLER, LocalApp
-from dynamigrate.local_cloudformation import StackDriver
+from dynamigrate.local.app import CONTROLLER, LocalApp
+from dynamigrate.local.cloudformation.protocol import StackDriver
+from dynamigrate.local.emulator import REGISTRY
 from runner.history import RUNNING, SUCCEEDED
 from tests.functional.conftest import scan_all
 from tests.functional.lifecycle_world import (

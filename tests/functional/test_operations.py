@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from dynamigrate.emulator import deploy_function
+from dynamigrate.local.emulator import deploy_function
 from tests.functional import transforms
 from tests.functional.conftest import create_table, load, scan_all
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dynamigrate.local_engine import HISTORY_TABLE
+from dynamigrate.local.engine import HISTORY_TABLE
 from runner import planning
 from tests.functional.conftest import create_table, load, scan_all
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from dynamigrate import emulator
-from dynamigrate.emulator import deploy_function
+from dynamigrate.local import emulator
+from dynamigrate.local.emulator import deploy_function
 from runner import operations
 from runner.credentials import DataClient
 from tests.functional.conftest import create_table, load, scan_all

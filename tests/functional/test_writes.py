@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.emulator import deploy_function
+from dynamigrate.local.emulator import deploy_function
 from tests.functional.conftest import create_table, load, scan_all
 from tests.functional.test_safety import numbered
 

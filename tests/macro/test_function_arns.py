@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.intrinsics import Scope, resolve
+from dynamigrate.local.cloudformation.intrinsics import Scope, resolve
 from macro.expand import MIGRATION_TYPE, expand
 from tests.macro.golden import SETTINGS
 

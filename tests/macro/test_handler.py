@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from dynamigrate.emulator import emulated_aws
-from dynamigrate.intrinsics import Scope, resolve
+from dynamigrate.local.cloudformation.intrinsics import Scope, resolve
+from dynamigrate.local.emulator import emulated_aws
 from macro import handler as macro_handler
 
 ENV = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dynamigrate.local_commands import _follow, _runs
+from dynamigrate.cli.local_commands import _follow, _runs
 from runner.ledger import MigrationRecord
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from parliament import analyze_policy_string
 
-from dynamigrate.intrinsics import Scope, resolve
+from dynamigrate.local.cloudformation.intrinsics import Scope, resolve
 from dynamigrate.templates import load_template
 from tests.macro.golden import INPUTS, expand_case
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dynamigrate.intrinsics import (
+from dynamigrate.local.cloudformation.intrinsics import (
     IntrinsicError,
     Scope,
     evaluate_conditions,

@@ -1,4 +1,5 @@
-"""The `dynamigrate` commands as typed functions; `dynamigrate.cli` parses and calls them.
+"""The verbs that work on templates and on a deployed application: new, render, plan, status,
+history, lint. Each is declared once, with its arguments (`dynamigrate.cli.registry`).
 
 Each raises UserError for a mistake of the user's (printed as one line, exit 1) and returns the
 exit code otherwise.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,46 +18,42 @@ from dynamigrate.aws import (
     Connection,
     call,
     explain,
-    history_table,
     is_local,
 )
+from dynamigrate.aws import history_table as find_history_table
+from dynamigrate.cli.common import UserError, checked_template, directory, pairs
+from dynamigrate.cli.registry import arg, verb
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.settings import render_settings
-from dynamigrate.templates import TemplateError, load_template, table_logical_id
+from dynamigrate.templates import table_logical_id
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
 from runner.ledger import MigrationLedger
 
-
-class UserError(Exception):
-    """A mistake of the user's: printed as one clear message, exit code 1, no traceback."""
+JSON = arg("--json", dest="as_json", action="store_true", help="JSON instead of a table")
 
 
-def _checked_template(path: Path) -> dict[str, Any]:
-    """The template, or UserError with every problem found before deploy, one per line.
-
-    The Transform list, references to nothing (cfn-lint's rules), and everything the macro
-    refuses (the contract and the expression checks), as the macro would report them.
-    """
-    from dynamigrate.template_checks import reference_problems, transform_problems  # noqa: PLC0415
-
-    try:
-        fragment = load_template(path)
-    except TemplateError as exc:
-        raise UserError(str(exc)) from exc
-    problems = transform_problems(fragment) + reference_problems(path.read_text())
-    try:
-        expand(fragment, render_settings("us-east-1", "123456789012"), lambda key, body: key)
-    except InvalidTemplateError as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise UserError(f"{path}: {InvalidTemplateError(problems)}")
-    return fragment
-
-
-def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> list[Path]:
+@verb(
+    "render",
+    arg("template", type=Path, help="a CloudFormation or SAM template (YAML or JSON)"),
+    arg("-o", "--out", dest="out_dir", type=Path, default=Path("out"), help="output directory"),
+    arg("--region", default="us-east-1", help="the region the ARNs name"),
+    arg("--account-id", default="123456789012", help="the account the ARNs name"),
+    arg("--bucket", default="dynamigrate-artifacts", help="the bucket the TemplateURLs name"),
+    help="expand a template as the DynamoMigrations macro would",
+)
+def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: str) -> int:
     """Expand TEMPLATE as the macro would; write template.json and nested/<LogicalId>.json."""
-    fragment = _checked_template(template)
+    for path in rendered(template, out_dir, region, account_id, bucket):
+        print(path)
+    return 0
+
+
+def rendered(
+    template: Path, out_dir: Path, region: str, account_id: str, bucket: str
+) -> list[Path]:
+    """The files `render` writes."""
+    fragment = checked_template(template)
     bodies: dict[str, Any] = {}
 
     def upload(key: str, body: bytes) -> str:
@@ -69,7 +65,7 @@ def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: 
         expanded = expand(fragment, render_settings(region, account_id), upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
-    _directory(out_dir, "-o")
+    directory(out_dir, "-o")
     written = [out_dir / "template.json"]
     written[0].write_text(json.dumps(expanded, indent=2) + "\n")
     for logical_id, resource in expanded.get("Resources", {}).items():
@@ -81,64 +77,25 @@ def render(template: Path, out_dir: Path, region: str, account_id: str, bucket: 
     return written
 
 
-def _directory(path: Path, option: str) -> None:
-    """Make the output directory PATH (and PATH/nested), or say why it cannot be."""
-    try:
-        (path / "nested").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"{option} {path}: cannot write there ({exc.strerror})") from exc
-
-
-def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values or []:
-        name, sep, rest = value.partition("=")
-        if not sep or not name or not rest:
-            raise UserError(f"{option} {value!r}: expected NAME=VALUE")
-        pairs[name] = rest
-    return pairs
-
-
-def local_run(
-    template_path: Path,
-    data: list[str] | None,
-    out_dir: Path,
-    parameters: list[str] | None,
-    dry_run: bool,
-) -> int:
-    """Run the template's migrations over sample data on the embedded emulator."""
-    from dynamigrate.data_files import DataFileError  # noqa: PLC0415 - the emulator is heavy
-    from dynamigrate.local_resources import DeployError  # noqa: PLC0415
-    from dynamigrate.local_run import report, run_local  # noqa: PLC0415
-    from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
-
-    template = _checked_template(template_path)
-    files = {table_logical_id(template, k): Path(v) for k, v in _pairs(data, "--data").items()}
-    for logical_id, path in files.items():
-        if not path.is_file():
-            raise UserError(f"--data {logical_id}={path}: no such file")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: not a directory")
-    try:
-        result = run_local(
-            template,
-            template_path.parent,
-            files,
-            out_dir,
-            _pairs(parameters, "--param"),
-            dry_run,
-            progress=ProgressPrinter(sys.stderr),
-        )
-    except DataFileError as exc:
-        raise UserError(str(exc)) from exc
-    except DeployError as exc:
-        raise UserError(f"{template_path}: {exc}") from exc
-    except InvalidTemplateError as exc:
-        raise UserError(f"{template_path}: {exc}") from exc
-    report(result, out_dir, sys.stdout)
-    return 0 if result.deployment.succeeded else 2
-
-
+@verb(
+    "new",
+    arg("name", help="what it does, e.g. add-status"),
+    arg("--table", required=True, help="logical id of the AWS::DynamoDB::Table"),
+    arg(
+        "--kind",
+        default="update",
+        choices=["update", "delete", "function"],
+        help="an Update expression, a Delete, or a transform Function (scaffolded with its test)",
+    ),
+    arg(
+        "--template",
+        dest="template_path",
+        type=Path,
+        default=Path("template.yaml"),
+        help="the template to add it to",
+    ),
+    help="add a migration to a template",
+)
 def new(template_path: Path, name: str, table: str, kind: str) -> int:
     """Add a migration (and for `function` its transform, test and function) to the template."""
     from dynamigrate.scaffold import ScaffoldError, new_migration  # noqa: PLC0415
@@ -157,7 +114,7 @@ def _ledger(
     connection: Connection, table_name: str | None, app_stack: str | None
 ) -> MigrationLedger:
     try:
-        name = history_table(connection, table_name, app_stack)
+        name = find_history_table(connection, table_name, app_stack)
     except AwsError as exc:
         raise UserError(str(exc)) from exc
     return MigrationLedger(connection.client("dynamodb"), name)
@@ -170,9 +127,26 @@ def _records(ledger: MigrationLedger, table: str | None) -> list[Any]:
         raise UserError(f"history table {ledger.table_name}: {explain(exc)}") from exc
 
 
-def history(connection: Connection, table: str | None, as_json: bool, **where: Any) -> int:
+@verb(
+    "history",
+    arg(
+        "--table",
+        help="only this table's migrations: its name (against `local serve`, also its logical id "
+        "in the stack `local`)",
+    ),
+    JSON,
+    help="the migration history table",
+    aws=True,
+)
+def history(
+    connection: Connection,
+    table: str | None,
+    as_json: bool,
+    history_table: str | None,
+    app_stack: str | None,
+) -> int:
     """Every migration record (of one table), oldest migration id first."""
-    ledger = _ledger(connection, **where)
+    ledger = _ledger(connection, history_table, app_stack)
     records = _records(ledger, table)
     if table and not records and is_local(connection.endpoint_url or os.environ.get(ENDPOINT)):
         physical = _local_table(connection, table)  # in local mode, a table's logical id works too
@@ -200,11 +174,24 @@ def _local_table(connection: Connection, logical_id: str) -> str | None:
     return str(found["StackResourceDetail"]["PhysicalResourceId"])
 
 
-def status(connection: Connection, as_json: bool, watch: bool = False, **where: Any) -> int:
+@verb(
+    "status",
+    JSON,
+    arg("--watch", action="store_true", help="refresh until nothing runs"),
+    help="running migrations and their progress",
+    aws=True,
+)
+def status(
+    connection: Connection,
+    as_json: bool,
+    watch: bool,
+    history_table: str | None,
+    app_stack: str | None,
+) -> int:
     """Running migrations with their progress; a count of the others."""
     from dynamigrate.progress import bar, counters, live  # noqa: PLC0415
 
-    ledger = _ledger(connection, **where)
+    ledger = _ledger(connection, history_table, app_stack)
     while True:
         records = _records(ledger, None)
         running = [live(ledger, r) or r for r in records if r.status in ("RUNNING", "ROLLING_BACK")]
@@ -239,19 +226,36 @@ def _item_count(connection: Connection, table: str) -> int:
     return int(found["Table"].get("ItemCount", 0))
 
 
+@verb(
+    "plan",
+    arg("template_path", metavar="template", type=Path, help="a CloudFormation or SAM template"),
+    arg("--stack", help="the stack deployed from TEMPLATE (finds its tables)"),
+    arg(
+        "--table",
+        dest="tables",
+        action="append",
+        metavar="LOGICAL_ID=NAME",
+        help="a table's name (LOGICAL_ID: its logical id, or its construct id in a CDK template)",
+    ),
+    JSON,
+    help="pending, applied and changed migrations, with costs",
+    description="Exit 0, or 3 when an applied migration was changed (a deploy would fail).",
+    aws=True,
+)
 def plan_template(
     connection: Connection,
     template_path: Path,
     tables: list[str] | None,
     stack: str | None,
     as_json: bool,
-    **where: Any,
+    history_table: str | None,
+    app_stack: str | None,
 ) -> int:
     """Pending, applied and changed migrations of a template, with the pending work's cost."""
     from dynamigrate.plan import PlanError, plan  # noqa: PLC0415
 
-    template = _checked_template(template_path)
-    ledger = _ledger(connection, **where)
+    template = checked_template(template_path)
+    ledger = _ledger(connection, history_table, app_stack)
     cloudformation = connection.client("cloudformation")
 
     def stack_resource(logical_id: str) -> str:
@@ -268,7 +272,7 @@ def plan_template(
             template,
             ledger,
             connection.client("dynamodb"),
-            {table_logical_id(template, k): v for k, v in _pairs(tables, "--table").items()},
+            {table_logical_id(template, k): v for k, v in pairs(tables, "--table").items()},
             stack_resource if stack else None,
         )
     except (PlanError, AwsError) as exc:
@@ -305,6 +309,29 @@ def plan_template(
     return 0
 
 
+@verb(
+    "lint",
+    arg("templates", type=Path, nargs="+", metavar="TEMPLATE", help="templates to lint"),
+    arg(
+        "--format",
+        dest="fmt",
+        choices=["parseable", "json", "sarif"],
+        default="parseable",
+        help="cfn-lint's output formats",
+    ),
+    arg(
+        "--fail-on",
+        choices=["error", "warning", "informational"],
+        default="error",
+        help="exit 1 when a finding of this level or worse is found",
+    ),
+    arg("--region", default="us-east-1", help="the region cfn-lint checks against"),
+    help="cfn-lint over what the macro makes of templates, reported at your own lines",
+    description="Expands each template with the real macro, reports what the macro refuses "
+    "and what cfn-lint finds in the expanded template and every nested one, at the "
+    "migration's line in your template. Exit 0 when nothing at or above --fail-on was found, "
+    "1 otherwise.",
+)
 def lint(templates: list[Path], fmt: str, fail_on: str, region: str) -> int:
     """The macro's and cfn-lint's findings for each template, at the user's lines."""
     from dynamigrate import lint as linting  # noqa: PLC0415 (cfn-lint loads slowly)

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, deploy_function, service_role
+from dynamigrate.local.emulator import REGION, deploy_function, service_role
 from macro.state_machine import render_state_machine
 from runner.handlers import worker as worker_handler
 

@@ -15,12 +15,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dynamigrate.data_files import KeySpec, read_items, write_items
-from dynamigrate.emulator import emulated_aws
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
-from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import response_receiver
-from dynamigrate.local_deploy import Deployment, LocalDeployer, Progress, check_template
-from dynamigrate.local_engine import set_default_environment
+from dynamigrate.local.app import LocalApp
+from dynamigrate.local.cloudformation.deployer import (
+    Deployment,
+    LocalDeployer,
+    Progress,
+    check_template,
+)
+from dynamigrate.local.cloudformation.protocol import response_receiver
+from dynamigrate.local.emulator import emulated_aws
+from dynamigrate.local.engine import set_default_environment
 from dynamigrate.settings import render_settings
 from runner.attrs import Item, to_wire
 

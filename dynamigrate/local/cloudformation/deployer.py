@@ -3,7 +3,7 @@
 CloudFormation's part is played here: the template's tables and transform functions are created,
 the template is expanded by the macro's own `expand`, each migration's nested stack becomes its data
 role and state machine, and each migration's custom resource is sent to the installed runner as a
-request in the phases and order CloudFormation sends them (`dynamigrate.stack_operation`),
+request in the phases and order CloudFormation sends them (`operation`),
 independent migrations concurrently. A failed migration rolls the deployment back as
 CloudFormation would, which runs the Down of what the deploy ran.
 """
@@ -19,8 +19,8 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, service_role
-from dynamigrate.intrinsics import (
+from dynamigrate.local.app import LocalApp
+from dynamigrate.local.cloudformation.intrinsics import (
     IntrinsicError,
     Scope,
     evaluate_conditions,
@@ -28,18 +28,23 @@ from dynamigrate.intrinsics import (
     resolve,
     state_machine_definition,
 )
-from dynamigrate.local_app import LocalApp
-from dynamigrate.local_cloudformation import ResponseReceiver, StackDriver, strings
-from dynamigrate.local_engine import HISTORY_TABLE, WORKER_FUNCTION
-from dynamigrate.local_resources import (
+from dynamigrate.local.cloudformation.operation import (
+    Result,
+    Sent,
+    StackOperation,
+    in_dependency_order,
+)
+from dynamigrate.local.cloudformation.protocol import ResponseReceiver, StackDriver, strings
+from dynamigrate.local.cloudformation.resources import (
     TABLE_TYPE,
     DeployError,
     LocalResources,
     check_functions,
     template_resources,
 )
+from dynamigrate.local.emulator import REGION, service_role
+from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION
 from dynamigrate.progress import live
-from dynamigrate.stack_operation import Result, Sent, StackOperation, in_dependency_order
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.ledger import MigrationLedger, MigrationRecord
@@ -246,7 +251,7 @@ class LocalDeployer:
         scope: Scope,
         disable_rollback: bool = False,
     ) -> list[Outcome]:
-        """CloudFormation's part: requests in its phases and order (dynamigrate.stack_operation)."""
+        """CloudFormation's part: requests in its phases and order (`operation`)."""
         resources = expanded["Resources"]
         depends_on = {
             m: [d for d in resources[m].get("DependsOn", []) if d in migrations] for m in migrations

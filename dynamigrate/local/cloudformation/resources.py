@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.emulator import deploy_function
-from dynamigrate.intrinsics import Scope, condition_value, resolve
-from dynamigrate.local_functions import FunctionLoadError, load_handler
+from dynamigrate.local.cloudformation.intrinsics import Scope, condition_value, resolve
+from dynamigrate.local.emulator import deploy_function
+from dynamigrate.local.functions import FunctionLoadError, load_handler
 from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE
 from runner.attrs import Item
 

@@ -11,14 +11,14 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, deploy_function
-from dynamigrate.intrinsics import Scope, resolve, state_machine_definition
-from dynamigrate.local_engine import HISTORY_TABLE, LocalEngine
+from dynamigrate.local.cloudformation.intrinsics import Scope, resolve, state_machine_definition
+from dynamigrate.local.emulator import REGION, deploy_function
+from dynamigrate.local.engine import HISTORY_TABLE, LocalEngine
 from dynamigrate.templates import load_template
 from runner.handlers import controller as controller_handler
 from runner.handlers import custom_resource as custom_resource_handler
 
-APPLICATION_TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+APPLICATION_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 CONTROLLER = "dynamigrate-controller"
 APPLICATION_STACK = "dynamigrate"
 

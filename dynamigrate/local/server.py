@@ -20,16 +20,15 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from dynamigrate.data_files import DataFileError, KeySpec, read_items
-from dynamigrate.emulator import install
-from dynamigrate.local_deploy import LocalDeployer
-from dynamigrate.local_resources import DeployError
-from dynamigrate.local_stack_api import describe_stack_resource
-from dynamigrate.templates import TemplateError, load_template
+from dynamigrate.data_files import DataFileError
+from dynamigrate.local.cloudformation.resources import DeployError
+from dynamigrate.local.cloudformation.responses import describe_stack_resource
+from dynamigrate.local.emulator import install
+from dynamigrate.local.stacks import LocalStacks
+from dynamigrate.templates import TemplateError
 from macro.errors import InvalidTemplateError
 
 CONTROL_PREFIX = "/_dynamigrate/"
-COMPLETED = frozenset({"ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "DELETE_COMPLETE"})
 StartResponse = Callable[..., Any]
 
 
@@ -45,17 +44,13 @@ def _moto_app() -> Any:
 
 
 class LocalServer:
-    """moto's server plus the deploy route, with the application installed on start."""
+    """moto's server plus the control routes; the stacks it deploys are `LocalStacks`."""
 
     def __init__(self, port: int = 4566, poll_seconds: int = 1) -> None:
         self.port = port
         self.poll_seconds = poll_seconds
-        self.deployers: dict[str, LocalDeployer] = {}
-        self.tables: dict[str, dict[str, str]] = {}  # stack -> table logical id -> name
-        self.lock = threading.Lock()
+        self.stacks: LocalStacks | None = None
         self.server: BaseWSGIServer | None = None
-        self.app: Any = None
-        self.receiver: Any = None
         self._receiver_context: Any = None
 
     @property
@@ -64,9 +59,9 @@ class LocalServer:
 
     def start(self) -> None:
         """Serve in a thread, then install the application through the server itself."""
-        from dynamigrate.local_app import LocalApp  # noqa: PLC0415
-        from dynamigrate.local_cloudformation import response_receiver  # noqa: PLC0415
-        from dynamigrate.local_engine import set_default_environment  # noqa: PLC0415
+        from dynamigrate.local.app import LocalApp  # noqa: PLC0415
+        from dynamigrate.local.cloudformation.protocol import response_receiver  # noqa: PLC0415
+        from dynamigrate.local.engine import set_default_environment  # noqa: PLC0415
 
         set_default_environment()
         install()
@@ -79,8 +74,8 @@ class LocalServer:
         os.environ["MOTO_PORT"] = str(self.port)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self._receiver_context = response_receiver()
-        self.receiver = self._receiver_context.__enter__()
-        self.app = LocalApp(poll_seconds=self.poll_seconds)
+        receiver = self._receiver_context.__enter__()
+        self.stacks = LocalStacks(LocalApp(poll_seconds=self.poll_seconds), receiver)
 
     def stop(self) -> None:
         if self.server:
@@ -94,7 +89,8 @@ class LocalServer:
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
             if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
                 return self._control(environ, start_response)
-            answered = describe_stack_resource(environ, self.tables)
+            tables = self.stacks.tables if self.stacks else {}
+            answered = describe_stack_resource(environ, tables)
             if answered is not None:
                 start_response(answered[0], [("Content-Type", "text/xml")])
                 return [answered[1]]
@@ -104,15 +100,26 @@ class LocalServer:
         return app
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """A control request: JSON in, the stack operation, JSON out."""
         status, body = "200 OK", {}
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             request = json.loads(environ["wsgi.input"].read(length) or b"{}")
             route = environ["PATH_INFO"].removeprefix(CONTROL_PREFIX)
-            if route == "deploy":
-                body = self.deploy(request)
+            stack = str(request.get("stack") or "local")
+            if self.stacks is None:
+                status, body = "503 Service Unavailable", {"error": "the server is starting"}
+            elif route == "deploy":
+                body = self.stacks.deploy(
+                    Path(request["template"]),
+                    request.get("data") or {},
+                    request.get("params") or {},
+                    stack,
+                    bool(request.get("dryRun")),
+                    bool(request.get("disableRollback")),
+                )
             elif route in ("rollback", "delete"):
-                body = self.stack_operation(route, str(request.get("stack") or "local"))
+                body = self.stacks.stack_operation(route, stack)
             else:
                 status, body = "404 Not Found", {"error": "unknown route"}
         except (DeployError, DataFileError, TemplateError, InvalidTemplateError, ValueError) as exc:
@@ -120,56 +127,3 @@ class LocalServer:
         payload = json.dumps(body).encode()
         start_response(status, [("Content-Type", "application/json")])
         return [payload]
-
-    def deploy(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Deploy one template to a named stack; later deploys of that stack are updates."""
-        path = Path(request["template"])
-        template = load_template(path)
-        resources = template.get("Resources") or {}
-        data = {
-            k: list(read_items(Path(v), KeySpec.of_table(resources.get(k))))
-            for k, v in (request.get("data") or {}).items()
-        }
-        stack = str(request.get("stack") or "local")
-        with self.lock:  # CloudFormation runs one operation per stack at a time
-            deployer = self.deployers.get(stack)
-            if deployer is None:
-                deployer = LocalDeployer(self.app, self.receiver, stack_name=stack)
-                self.deployers[stack] = deployer
-            deployment = deployer.deploy(
-                template,
-                path.parent,
-                data,
-                request.get("params") or {},
-                bool(request.get("dryRun")),
-                bool(request.get("disableRollback")),
-            )
-            status = deployer.driver.current_status
-            self.tables[stack] = dict(deployment.tables)
-        return {
-            "tables": deployment.tables,
-            "outcomes": [vars(o) for o in deployment.outcomes],
-            "succeeded": deployment.succeeded,
-            "stackStatus": status,
-        }
-
-    def stack_operation(self, operation: str, stack: str) -> dict[str, Any]:
-        """RollbackStack or DeleteStack on a stack an earlier deploy created."""
-        with self.lock:
-            deployer = self.deployers.get(stack)
-            if deployer is None:
-                raise DeployError(f"no stack {stack} was deployed to this server")
-            if operation == "rollback":
-                outcomes = deployer.roll_back()
-            else:
-                deployer.delete()
-                outcomes = []
-                del self.deployers[stack]
-                self.tables.pop(stack, None)
-            status = deployer.driver.current_status
-        return {
-            "outcomes": [vars(o) for o in outcomes],
-            "succeeded": status
-            in ("ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "DELETE_COMPLETE"),
-            "stackStatus": status,
-        }

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.emulator import REGION, set_stack_status
+from dynamigrate.local.emulator import REGION, set_stack_status
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The commands that talk to `dynamigrate local serve`: serve, deploy, rollback, delete.
+"""The verbs of local mode: `local run` in this process, and `local serve` with the verbs that talk
+to it (deploy, rollback, delete). Each is declared once, with its arguments.
 
 Each raises UserError for a mistake of the user's and returns the exit code otherwise.
 """
@@ -13,16 +14,100 @@ from pathlib import Path
 from typing import Any
 
 from dynamigrate.aws import DEFAULT_HISTORY_TABLE, Connection
-from dynamigrate.commands import UserError, _checked_template, _pairs
+from dynamigrate.cli.common import UserError, checked_template, pairs
+from dynamigrate.cli.registry import arg, group, verb
 from dynamigrate.templates import table_logical_id
+from macro.errors import InvalidTemplateError
 from runner.ledger import MigrationLedger
 
 DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:4566"
 
+group("local", help="run migrations on the embedded emulator")
+TEMPLATE = arg(
+    "template_path", metavar="template", type=Path, help="a CloudFormation or SAM template"
+)
+PARAM = arg(
+    "--param",
+    dest="parameters",
+    action="append",
+    metavar="NAME=VALUE",
+    help="template parameter; repeatable",
+)
+STACK = arg("--stack", default="local", help="stack name")
+ENDPOINT = arg(
+    "--endpoint-url",
+    dest="endpoint",
+    metavar="ENDPOINT_URL",
+    help=f"the server (default: $AWS_ENDPOINT_URL, else {DEFAULT_LOCAL_ENDPOINT})",
+)
 
+
+@verb(
+    "local run",
+    TEMPLATE,
+    arg(
+        "--data",
+        action="append",
+        metavar="LOGICAL_ID=FILE",
+        help="JSON lines to load into a table (DynamoDB export format or plain JSON); repeatable",
+    ),
+    arg("--out", dest="out_dir", type=Path, default=Path("out"), help="where <LogicalId>.jsonl go"),
+    PARAM,
+    arg("--dry-run", action="store_true", help="run every migration as a dry run"),
+    help="deploy a template's migrations over sample data, in this process",
+    description="Creates the template's tables, loads the data files, installs dynamigrate "
+    "and drives every migration through the real runner, controller, state machine and "
+    "worker. Exit 0 when all succeeded, 2 when one failed (its deploy rolled back), 1 on "
+    "bad input.",
+)
+def local_run(
+    template_path: Path,
+    data: list[str] | None,
+    out_dir: Path,
+    parameters: list[str] | None,
+    dry_run: bool,
+) -> int:
+    """Run the template's migrations over sample data on the embedded emulator."""
+    from dynamigrate.data_files import DataFileError  # noqa: PLC0415 - the emulator is heavy
+    from dynamigrate.local.cloudformation.resources import DeployError  # noqa: PLC0415
+    from dynamigrate.local.run import report, run_local  # noqa: PLC0415
+    from dynamigrate.progress import ProgressPrinter  # noqa: PLC0415
+
+    template = checked_template(template_path)
+    files = {table_logical_id(template, k): Path(v) for k, v in pairs(data, "--data").items()}
+    for logical_id, path in files.items():
+        if not path.is_file():
+            raise UserError(f"--data {logical_id}={path}: no such file")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: not a directory")
+    try:
+        result = run_local(
+            template,
+            template_path.parent,
+            files,
+            out_dir,
+            pairs(parameters, "--param"),
+            dry_run,
+            progress=ProgressPrinter(sys.stderr),
+        )
+    except DataFileError as exc:
+        raise UserError(str(exc)) from exc
+    except DeployError as exc:
+        raise UserError(f"{template_path}: {exc}") from exc
+    except InvalidTemplateError as exc:
+        raise UserError(f"{template_path}: {exc}") from exc
+    report(result, out_dir, sys.stdout)
+    return 0 if result.deployment.succeeded else 2
+
+
+@verb(
+    "local serve",
+    arg("--port", type=int, default=4566, help="the port to listen on"),
+    help="the emulator as a server, with dynamigrate installed, until Ctrl-C",
+)
 def local_serve(port: int) -> int:
     """Serve the emulator with the application installed until interrupted."""
-    from dynamigrate.local_server import LocalServer  # noqa: PLC0415
+    from dynamigrate.local.server import LocalServer  # noqa: PLC0415
 
     server = LocalServer(port=port)
     try:
@@ -40,6 +125,30 @@ def local_serve(port: int) -> int:
     return 0
 
 
+@verb(
+    "local deploy",
+    TEMPLATE,
+    arg(
+        "--data",
+        action="append",
+        metavar="LOGICAL_ID=FILE",
+        help="JSON lines to load into a table when the stack creates it; repeatable",
+    ),
+    PARAM,
+    STACK,
+    arg("--dry-run", action="store_true", help="deploy every migration dry"),
+    arg(
+        "--disable-rollback",
+        action="store_true",
+        help="on failure, leave the stack in CREATE_FAILED/UPDATE_FAILED: nothing is undone until "
+        "a later deploy resumes the failed run or `local rollback` rolls it back",
+    ),
+    ENDPOINT,
+    help="deploy a template to `local serve`; a later deploy of the stack is an update",
+    description="The server creates the template's tables and functions and drives each "
+    "migration's Create, Update or Delete as CloudFormation would, rollback included. "
+    "Exit 0 when all succeeded, 2 when the deploy failed and rolled back, 1 on bad input.",
+)
 def local_deploy(
     endpoint: str | None,
     template_path: Path,
@@ -50,10 +159,10 @@ def local_deploy(
     disable_rollback: bool = False,
 ) -> int:
     """Deploy a template to a running `local serve`; later deploys of the stack update it."""
-    template = _checked_template(template_path)
+    template = checked_template(template_path)
     files = {
         table_logical_id(template, k): str(Path(v).resolve())
-        for k, v in _pairs(data, "--data").items()
+        for k, v in pairs(data, "--data").items()
     }
     for logical_id, path in files.items():
         if not Path(path).is_file():
@@ -61,7 +170,7 @@ def local_deploy(
     request = {
         "template": str(template_path.resolve()),
         "data": files,
-        "params": _pairs(parameters, "--param"),
+        "params": pairs(parameters, "--param"),
         "stack": stack,
         "dryRun": dry_run,
         "disableRollback": disable_rollback,
@@ -76,12 +185,36 @@ def local_deploy(
     return 0 if result["succeeded"] else 2
 
 
+def _stack_operation_verb(operation: str, what: str) -> None:
+    """`local rollback` and `local delete`: one stack operation each, the same arguments."""
+
+    def command(endpoint: str | None, stack: str) -> int:
+        return local_stack_operation(endpoint, operation, stack)
+
+    verb(
+        f"local {operation}",
+        STACK,
+        ENDPOINT,
+        help=what,
+        description=f"{what}. Exit 0 when the stack operation completed, 2 when it did not, "
+        "1 on bad input.",
+    )(command)
+
+
 def local_stack_operation(endpoint: str | None, operation: str, stack: str) -> int:
     """RollbackStack (`rollback`) or DeleteStack (`delete`) on a stack of `local serve`."""
     result = _call_server(endpoint, operation, {"stack": stack}, f"stack {stack}")
     _print_outcomes(result["outcomes"])
     print(f"stack {stack}: {result['stackStatus']}")
     return 0 if result["succeeded"] else 2
+
+
+_stack_operation_verb(
+    "rollback", "RollbackStack: roll back a deploy that failed with --disable-rollback"
+)
+_stack_operation_verb(
+    "delete", "DeleteStack: each migration gets its Delete; data and history stay"
+)
 
 
 def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:

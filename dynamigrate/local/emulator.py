@@ -26,10 +26,11 @@ Adaptations:
    (Developer Guide, "Transitions"): moto runs each child as one job of its
    DistributedItemProcessorWorker, so each job counts one transition more.
 5. Stack status during a simulated stack operation. moto's CloudFormation invokes custom resources
-   on Create only (through Docker), so the local lifecycle driver (dynamigrate.local_cloudformation)
-   sends the requests itself; `set_stack_status` gives its stack record the status CloudFormation
-   shows during that operation (e.g. UPDATE_ROLLBACK_IN_PROGRESS) and the LastUpdatedTime of an
-   update (moto keeps none), which the runner reads with DescribeStacks exactly as on AWS.
+   on Create only (through Docker), so the local lifecycle driver
+   (dynamigrate.local.cloudformation.protocol) sends the requests itself; `set_stack_status` gives
+   its stack record the status CloudFormation shows during that operation (e.g.
+   UPDATE_ROLLBACK_IN_PROGRESS) and the LastUpdatedTime of an update (moto keeps none), which the
+   runner reads with DescribeStacks exactly as on AWS.
 """
 
 from __future__ import annotations
@@ -298,7 +299,7 @@ def emulated_aws() -> Iterator[None]:
 def _placeholder_zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("placeholder.py", "# runs in-process, see dynamigrate.emulator\n")
+        archive.writestr("placeholder.py", "# runs in-process, see dynamigrate.local.emulator\n")
     return buf.getvalue()
 
 

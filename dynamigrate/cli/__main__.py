@@ -1,0 +1,7 @@
+"""`python -m dynamigrate.cli`, as the `dynamigrate` console script."""
+
+import sys
+
+from dynamigrate.cli.entry import main
+
+sys.exit(main())
