@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 unit: $(STAMP)
-	$(BIN)/pytest -q tests/unit tests/macro
+	$(BIN)/pytest -q tests/unit
 
 functional: $(STAMP)
 	$(BIN)/pytest -q -n 2 tests/functional

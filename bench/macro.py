@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
-from tests.macro.golden import SETTINGS
+from tests.unit.macro.golden import SETTINGS
 
 
 def template(count: int) -> dict[str, Any]:

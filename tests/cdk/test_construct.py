@@ -10,7 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 
 from dynamigrate.cdk import DynamoMigration, Query, Update, use_transform
 from tests.cdk.twins import TWINS, table
-from tests.macro.golden import INPUTS, expand_case, expand_template
+from tests.unit.macro.golden import INPUTS, expand_case, expand_template
 
 SAM = "AWS::Serverless-2016-10-31"
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from dynamigrate.cli import main
-from tests.macro.golden import expand_template
+from tests.unit.macro.golden import expand_template
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cdk"
 CDK_CLI = EXAMPLE / "node_modules" / ".bin" / "cdk"  # `make test` installs it (package-lock.json)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from tests.macro.golden import expand_template
+from tests.unit.macro.golden import expand_template
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -1,4 +1,4 @@
-"""The CDK twin of every golden case (`tests/macro/input/<case>.yaml`): the same migrations
+"""The CDK twin of every golden case (`tests/unit/macro/input/<case>.yaml`): the same migrations
 written with `dynamigrate.cdk`, their logical ids pinned to the hand-written ones so that the two
 expansions can be compared resource by resource.
 

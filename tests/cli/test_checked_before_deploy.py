@@ -9,7 +9,7 @@ import pytest
 
 from dynamigrate.cli import main
 from macro import handler as macro_handler
-from tests.macro.test_handler import ENV, event
+from tests.unit.macro.test_handler import ENV, event
 
 HEADER = "Transform: [DynamoMigrations, AWS::Serverless-2016-10-31]\n"
 TABLE = """\

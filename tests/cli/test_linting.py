@@ -17,7 +17,7 @@ import pytest
 
 from dynamigrate.cli import main
 from dynamigrate.templates import load_template
-from tests.macro.test_golden import lint as lint_expanded
+from tests.unit.macro.test_golden import lint as lint_expanded
 
 DEMO = Path(__file__).resolve().parents[2] / "migrations" / "template.yaml"
 

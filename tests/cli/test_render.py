@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from dynamigrate.cli import main
-from tests.macro.golden import INPUTS
+from tests.unit.macro.golden import INPUTS
 
 CHAINED = next(p for p in INPUTS if p.stem == "chained_tables")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cfnlint.api
 
 from dynamigrate.templates import load_template
+from tests.paths import ROOT
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE = ROOT / "template.yaml"
 
 
 def resources():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,10 @@ from parliament import analyze_policy_string
 
 from dynamigrate.local.cloudformation.intrinsics import Scope, resolve
 from dynamigrate.templates import load_template
-from tests.macro.golden import INPUTS, expand_case
+from tests.paths import ROOT
+from tests.unit.macro.golden import INPUTS, expand_case
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE = ROOT / "template.yaml"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 POLICY_RESOURCES = {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy"}
 SERVERLESS = {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}

@@ -9,7 +9,7 @@ import pytest
 
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
-from tests.macro.golden import SETTINGS
+from tests.unit.macro.golden import SETTINGS
 
 GOOD: dict[str, Any] = {
     "TableName": {"Ref": "Orders"},

@@ -10,7 +10,7 @@ import pytest
 
 from dynamigrate.lint import lint_expanded
 from dynamigrate.templates import load_template
-from tests.macro.golden import INPUTS, expand_case, output_path, render
+from tests.unit.macro.golden import INPUTS, expand_case, output_path, render
 
 CASES = [pytest.param(path, id=path.stem) for path in INPUTS]
 
@@ -18,7 +18,8 @@ CASES = [pytest.param(path, id=path.stem) for path in INPUTS]
 @pytest.mark.parametrize("path", CASES)
 def test_expansion_matches_the_golden_file(path):
     expected = output_path(path).read_text()
-    assert render(expand_case(path)) == expected, "run `python -m tests.macro.golden`, review diff"
+    hint = "run `python -m tests.unit.macro.golden`, review the diff"
+    assert render(expand_case(path)) == expected, hint
 
 
 def lint(template: dict[str, Any]) -> list[str]:
@@ -36,7 +37,7 @@ def test_generated_templates_are_lint_clean(path):
 @pytest.mark.parametrize("path", CASES)
 def test_the_input_fragment_is_never_mutated(path):
     from macro.expand import expand
-    from tests.macro.golden import SETTINGS
+    from tests.unit.macro.golden import SETTINGS
 
     fragment = load_template(path)
     before = copy.deepcopy(fragment)
@@ -58,7 +59,7 @@ def test_unchanged_migrations_upload_the_same_key():
     edited = load_template(path)
     edited["Resources"]["OrdersAddStatus"]["Properties"]["Description"] = "reworded"
     from macro.expand import expand
-    from tests.macro.golden import SETTINGS
+    from tests.unit.macro.golden import SETTINGS
 
     keys: list[str] = []
     out = expand(edited, SETTINGS, lambda key, body: keys.append(key) or key)

@@ -1,7 +1,7 @@
-"""Golden files: tests/macro/input/<case>.yaml -> tests/macro/output/<case>.json.
+"""Golden files: tests/unit/macro/input/<case>.yaml -> tests/unit/macro/output/<case>.json.
 
-Regenerate after an intended change with `.venv/bin/python -m tests.macro.golden`, then review
-`git diff tests/macro/output`.
+Regenerate after an intended change with `.venv/bin/python -m tests.unit.macro.golden`, then review
+`git diff tests/unit/macro/output`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from macro.errors import InvalidTemplateError
 from macro.expand import expand
-from tests.macro.golden import SETTINGS
+from tests.unit.macro.golden import SETTINGS
 
 scalars = st.one_of(
     st.none(),

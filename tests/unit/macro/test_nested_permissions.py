@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.macro.golden import INPUTS, expand_case
+from tests.unit.macro.golden import INPUTS, expand_case
 
 NESTED = [
     pytest.param(nested, id=f"{path.stem}-{n}")

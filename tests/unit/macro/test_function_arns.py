@@ -13,7 +13,7 @@ import pytest
 
 from dynamigrate.local.cloudformation.intrinsics import Scope, resolve
 from macro.expand import MIGRATION_TYPE, expand
-from tests.macro.golden import SETTINGS
+from tests.unit.macro.golden import SETTINGS
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 RESOURCES = {

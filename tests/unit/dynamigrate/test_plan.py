@@ -1,0 +1,57 @@
+"""plan's estimates and its table size."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynamigrate.plan import estimate
+
+UPDATE = {"Up": {"Update": {"Expression": "SET a = :b"}}}
+
+
+def test_an_estimate_counts_one_write_per_kilobyte_of_each_item():
+    found = estimate(UPDATE, items=1_000_000, size_bytes=1_500 * 1_000_000)
+    assert found.write_units == 2_000_000  # 1.5 KB items: 2 WRU each
+    assert found.read_units == pytest.approx(1_500 * 1_000_000 / 4096 * 0.5, rel=1e-3)
+    # Segments unset: 20 (one per 50,000 items), each 50,000 / 200 per s / 600 s = 1 invocation;
+    # a segment is its child execution's start (billed as a transition), Done, Work and More
+    assert found.transitions == 3 + 20 * (2 + 2 * 1)
+    writes = 2_000_000 * 0.625 / 1e6
+    assert writes < found.dollars < writes * 1.2
+
+
+def test_a_dry_run_writes_nothing_and_a_query_is_one_segment():
+    query = {**UPDATE, "DryRun": True, "Source": {"Query": {"KeyCondition": "pk = :p"}}}
+    found = estimate(query, items=100, size_bytes=10_000)
+    assert (found.write_units, found.transitions) == (0.0, 7)
+
+
+class _Table:
+    """DescribeTable and one Scan page, as DynamoDB answers them."""
+
+    def __init__(self, count: int, size: int, items: int, more: bool) -> None:
+        self.info = {"ItemCount": count, "TableSizeBytes": size}
+        self.items = [{"pk": {"S": f"k{i:03d}"}, "v": {"N": "12"}} for i in range(items)]
+        self.more = more
+
+    def describe_table(self, TableName: str) -> dict:
+        return {"Table": self.info}
+
+    def scan(self, TableName: str, Limit: int) -> dict:
+        page = {"Items": self.items[:Limit]}
+        return {**page, "LastEvaluatedKey": {"pk": {"S": "x"}}} if self.more else page
+
+
+def test_table_size_uses_describe_table_when_it_knows():
+    from dynamigrate.plan import table_size
+
+    assert table_size(_Table(10, 5000, 0, False), "t") == (10, 5000)
+
+
+def test_table_size_measures_a_table_describe_table_reports_empty():
+    from dynamigrate.plan import table_size
+
+    # "pk" + "k000" + "v" + 12 (2 digits: 2 bytes) = 2 + 4 + 1 + 2 = 9 bytes an item
+    assert table_size(_Table(0, 0, 30, False), "t") == (30, 270)
+    assert table_size(_Table(5000, 0, 1000, True), "t") == (5000, 45000)
+    assert table_size(_Table(0, 0, 0, False), "t") == (0, 0)
