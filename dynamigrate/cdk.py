@@ -212,10 +212,9 @@ class _Contract:
         stack = Stack.of(self.migration)
         resolved = stack.resolve(self.migration.properties)
         logical_id = stack.resolve(self.migration.resource.logical_id)
-        prefix = f"Resource [{logical_id}]"
         problems = [
-            problem.replace(prefix, "", 1).lstrip()
-            for problem in validate(str(logical_id), resolved, _declared_tables(stack))
+            f"property {p.path}: {p.message}" if p.path else p.message
+            for p in validate(str(logical_id), resolved, _declared_tables(stack))
         ]
         return problems or self._duplicate(stack, resolved)
 

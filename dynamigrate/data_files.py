@@ -138,7 +138,7 @@ def _once(keys: KeySpec, item: Item, number: int, seen: dict[tuple[Any, ...], in
 def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
     """Every item of a data file; a bad line is reported with its number."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8-sig")
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc.strerror})") from exc
     seen: dict[tuple[Any, ...], int] = {}

@@ -11,9 +11,6 @@ user's resource, and to the deepest property of its path that the user's templat
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,12 +21,12 @@ from cfnlint.match import Match
 from cfnlint.rules import CloudFormationLintRule, Rules
 
 from dynamigrate.template_checks import transform_problems
+from dynamigrate.templates import Located, located_problem, mark
 from macro.errors import InvalidTemplateError
 from macro.expand import MIGRATION_TYPE, Settings, expand
 
 FORMATS = {"parseable": ParseableFormatter, "json": JsonFormatter, "sarif": SARIFFormatter}
 SEVERITIES = ("error", "warning", "informational")
-_LOCATED = re.compile(r"^Resource \[(?P<resource>[^\]]+)\](?: property (?P<property>[^:]+))?: ")
 
 
 class ContractRule(CloudFormationLintRule):  # type: ignore[misc]
@@ -43,34 +40,6 @@ class ContractRule(CloudFormationLintRule):  # type: ignore[misc]
 
 
 CONTRACT = ContractRule()
-
-
-@dataclass
-class Located:
-    line: int
-    column: int
-
-
-def _mark(node: Any, path: Sequence[Any]) -> Located:
-    """The line of the deepest element of `path` present in the decoded template (1-based)."""
-    best = Located(1, 1)
-    for key in path:
-        if isinstance(node, dict):
-            found = next((k for k in node if k == key), None)
-            if found is None:
-                break
-            mark = getattr(found, "start_mark", None)
-            if mark is not None:
-                best = Located(mark.line + 1, mark.column + 1)
-            node = node[found]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-            mark = getattr(node, "start_mark", None)
-            if mark is not None:
-                best = Located(mark.line + 1, mark.column + 1)
-        else:
-            break
-    return best
 
 
 def _finding(filename: str, rule: Any, message: str, where: Located) -> Match:
@@ -110,7 +79,7 @@ def lint_template(path: Path, settings: Settings, region: str = "us-east-1") -> 
         ]
     plain = json.loads(json.dumps(decoded))
     transform = [
-        _finding(filename, CONTRACT, problem, _mark(decoded, ["Transform"]))
+        _finding(filename, CONTRACT, str(problem), located_problem(decoded, problem))
         for problem in transform_problems(plain)
     ]
     return transform + _expanded_findings(filename, decoded, plain, settings, region)
@@ -128,17 +97,10 @@ def _expanded_findings(
     try:
         expanded = expand(plain, settings, upload)
     except InvalidTemplateError as exc:
-        out = []
-        for problem in exc.problems:
-            located = _LOCATED.match(problem)
-            path_in = ["Resources"]
-            if located:
-                path_in.append(located["resource"])
-                if located["property"]:
-                    path_in.append("Properties")
-                    path_in.extend(located["property"].split("."))
-            out.append(_finding(filename, CONTRACT, problem, _mark(decoded, path_in)))
-        return out
+        return [
+            _finding(filename, CONTRACT, str(problem), located_problem(decoded, problem))
+            for problem in exc.problems
+        ]
     resources = expanded.get("Resources") or {}
     migrations = {
         k for k, v in resources.items() if isinstance(v, dict) and v.get("Type") == MIGRATION_TYPE
@@ -153,7 +115,7 @@ def _expanded_findings(
                 where = ["Resources", owner]
             else:
                 where = ["Resources", owner, *where[2:]]
-        findings.append(_finding(filename, match.rule, match.message, _mark(decoded, where)))
+        findings.append(_finding(filename, match.rule, match.message, mark(decoded, where)))
     url_of = {
         str(resources[f"{m}Stack"]["Properties"]["TemplateURL"]).rsplit("/", 1)[-1]: m
         for m in migrations
@@ -164,7 +126,7 @@ def _expanded_findings(
         for match in lint_expanded(body, region):
             inner = "/".join(str(p) for p in getattr(match, "path", None) or [])
             message = f"in the nested stack of {owner} ({inner}): {match.message}"
-            where_owner = _mark(decoded, ["Resources", owner])
+            where_owner = mark(decoded, ["Resources", owner])
             findings.append(_finding(filename, match.rule, message, where_owner))
     return unique(findings)
 

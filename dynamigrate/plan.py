@@ -155,7 +155,7 @@ def plan(
         p for m in migrations for p in validate(m, resources[m].get("Properties"), resources)
     ]
     if problems:
-        raise PlanError("\n".join(problems))
+        raise PlanError("\n".join(str(p) for p in problems))
     planned = []
     for logical_id in sorted(
         migrations, key=lambda m: str(resources[m]["Properties"].get("MigrationId", m))

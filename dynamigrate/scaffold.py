@@ -226,5 +226,5 @@ def new_migration(
         logical_id, load_template(template_path)["Resources"][logical_id]["Properties"]
     )
     if problems:  # pragma: no cover - the scaffold itself is checked by the tests
-        raise ScaffoldError("; ".join(problems))
+        raise ScaffoldError("; ".join(str(p) for p in problems))
     return NewMigration(logical_id, migration_id, created)

@@ -17,7 +17,7 @@ import difflib
 import re
 from typing import Any
 
-from macro.errors import located
+from macro.errors import Problem, located
 from macro.expand import MIGRATION_TYPE
 
 MACRO_NAME = "DynamoMigrations"
@@ -39,7 +39,7 @@ def _names(declared: Any) -> list[str] | None:
     return names
 
 
-def transform_problems(template: dict[str, Any], macro_name: str = MACRO_NAME) -> list[str]:
+def transform_problems(template: dict[str, Any], macro_name: str = MACRO_NAME) -> list[Problem]:
     """What is wrong with the template's Transform list for its migrations."""
     resources = template.get("Resources")
     migrations = isinstance(resources, dict) and any(
@@ -47,26 +47,34 @@ def transform_problems(template: dict[str, Any], macro_name: str = MACRO_NAME) -
     )
     names = _names(template.get("Transform", []))
     if names is None:
-        return ["Transform: must be a macro name or a list of macro names"]
+        return [_transform("must be a macro name or a list of macro names")]
     if macro_name in names:
         if SAM_TRANSFORM in names and names.index(SAM_TRANSFORM) < names.index(macro_name):
             return [
-                f"Transform: {macro_name} must come before {SAM_TRANSFORM} (CloudFormation runs "
-                f"them in the listed order): write Transform: [{macro_name}, {SAM_TRANSFORM}]"
+                _transform(
+                    f"{macro_name} must come before {SAM_TRANSFORM} (CloudFormation runs "
+                    f"them in the listed order): write Transform: [{macro_name}, {SAM_TRANSFORM}]"
+                )
             ]
         return []
     unknown = [n for n in names if not n.startswith("AWS::")]
     close = difflib.get_close_matches(macro_name, unknown, n=1, cutoff=0.6)
     if close:
-        return [f"Transform: {close[0]!r} is not the macro's name; did you mean {macro_name}?"]
+        return [_transform(f"{close[0]!r} is not the macro's name; did you mean {macro_name}?")]
     if migrations:
         wanted = [macro_name, *names]
         return [
-            f"Transform: the template declares {MIGRATION_TYPE} resources but its Transform list "
-            f"lacks {macro_name}, so CloudFormation would not expand them: write Transform: "
-            f"[{', '.join(wanted)}]"
+            _transform(
+                f"the template declares {MIGRATION_TYPE} resources but its Transform list "
+                f"lacks {macro_name}, so CloudFormation would not expand them: write Transform: "
+                f"[{', '.join(wanted)}]"
+            )
         ]
     return []
+
+
+def _transform(message: str) -> Problem:
+    return Problem(message, section="Transform")
 
 
 def _where(path: list[Any]) -> tuple[str, str] | None:
@@ -94,7 +102,7 @@ def _readable(message: str) -> str:
     return f"{name} is not a resource or parameter of this template{hint}"
 
 
-def reference_problems(text: str, region: str = "us-east-1") -> list[str]:
+def reference_problems(text: str, region: str = "us-east-1") -> list[Problem]:
     """cfn-lint's findings of references to nothing, at the user's resource and property."""
     import cfnlint.api  # noqa: PLC0415 - heavy; only when a template is checked
 
@@ -105,7 +113,7 @@ def reference_problems(text: str, region: str = "us-east-1") -> list[str]:
         where = _where(list(match.path or []))
         message = f"{_readable(match.message)} (cfn-lint {match.rule.id}, line {match.linenumber})"
         if where is None:
-            problems.append(f"line {match.linenumber}: {message}")
+            problems.append(Problem(message, line=match.linenumber))
         else:
             problems.append(located(where[0], where[1], message))
     return problems

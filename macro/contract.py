@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from macro.errors import located
+from macro.errors import Problem, located
 from macro.expressions import check_expressions
 from macro.state_machine import MAX_SEGMENTS
 from macro.table_keys import table_keys
@@ -253,8 +253,8 @@ def _index_names(properties: dict[str, Any], resources: dict[str, Any]) -> Any:
 
 def validate(
     logical_id: str, properties: Any, resources: dict[str, Any] | None = None
-) -> list[str]:
-    """Every problem of one Custom::DynamoMigration, as located messages.
+) -> list[Problem]:
+    """Every problem of one Custom::DynamoMigration, each at its property.
 
     `resources` (the template's) lets the expression checks use the table's key schema.
     """
@@ -279,5 +279,7 @@ def validate(
     out.extend(index_problems)
     # One mistake, one message: a section the contract already faults is not parsed further.
     faulted = {path.split(".")[0] for path, _ in out}
-    out.extend(check_expressions(properties, keys_of, skip=faulted))
-    return [located(logical_id, path, message) for path, message in out]
+    expressions = check_expressions(properties, keys_of, skip=faulted)
+    return [located(logical_id, path, message) for path, message in out] + [
+        problem.of(logical_id) for problem in expressions
+    ]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from macro.contract import validate
-from macro.errors import InvalidTemplateError, located
+from macro.errors import InvalidTemplateError, Problem, located
 from macro.nested import checksum, nested_template, normalized_spec
 
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
@@ -53,16 +53,17 @@ def _depends_on(resource: dict[str, Any]) -> list[str]:
     return [existing] if isinstance(existing, str) else list(existing)
 
 
-def _problems(resources: dict[str, Any], migrations: list[str]) -> list[str]:
-    problems: list[str] = []
+def _problems(resources: dict[str, Any], migrations: list[str]) -> list[Problem]:
+    problems: list[Problem] = []
     seen: dict[tuple[str, str], str] = {}
     for logical_id in migrations:
         props = resources[logical_id].get("Properties")
-        found = validate(logical_id, props, resources)
-        problems.extend(found)
-        if found:
+        problems.extend(validate(logical_id, props, resources))
+        # Checked whatever else is wrong, so that one pass reports every problem.
+        mid = props.get("MigrationId", logical_id) if isinstance(props, dict) else None
+        if not isinstance(mid, str) or "TableName" not in props:
             continue
-        key = (table_identity(props["TableName"]), props.get("MigrationId", logical_id))
+        key = (table_identity(props["TableName"]), mid)
         if key in seen:
             path = "MigrationId" if "MigrationId" in props else ""
             problems.append(located(logical_id, path, duplicate_id(key[1], seen[key])))
@@ -230,13 +231,15 @@ def _check_limits(template: dict[str, Any]) -> None:
     problems = []
     if count > MAX_RESOURCES:
         problems.append(
-            f"Template: {count} resources after expansion (each migration adds a nested "
-            f"stack); CloudFormation allows {MAX_RESOURCES}. Split the migrations "
-            "across stacks or remove applied ones."
+            Problem(
+                f"{count} resources after expansion (each migration adds a nested "
+                f"stack); CloudFormation allows {MAX_RESOURCES}. Split the migrations "
+                "across stacks or remove applied ones."
+            )
         )
     if size > MAX_TEMPLATE_BYTES:
         problems.append(
-            f"Template: {size} bytes after expansion; CloudFormation allows {MAX_TEMPLATE_BYTES}."
+            Problem(f"{size} bytes after expansion; CloudFormation allows {MAX_TEMPLATE_BYTES}.")
         )
     if problems:
         raise InvalidTemplateError(problems)

@@ -50,9 +50,15 @@ def s3_uploader(bucket: str) -> Any:
             _s3().head_object(Bucket=bucket, Key=key)
         except _s3().exceptions.ClientError:
             _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-        return {"Fn::Sub": f"https://{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{key}"}
+        return template_url(bucket, key)
 
     return upload
+
+
+def template_url(bucket: str, key: str) -> dict[str, str]:
+    """The nested stack's TemplateURL, completed by CloudFormation with the stack's region and
+    partition domain (`dynamigrate render` writes the same)."""
+    return {"Fn::Sub": f"https://{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{key}"}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -54,11 +54,13 @@ def rendered(
 ) -> list[Path]:
     """The files `render` writes."""
     fragment = checked_template(template)
+    from macro.handler import template_url  # noqa: PLC0415 - boto3 only when rendering
+
     bodies: dict[str, Any] = {}
 
-    def upload(key: str, body: bytes) -> str:
-        url = f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
-        bodies[url] = json.loads(body)
+    def upload(key: str, body: bytes) -> dict[str, str]:
+        url = template_url(bucket, key)  # what the macro emits, for any partition
+        bodies[json.dumps(url)] = json.loads(body)
         return url
 
     try:
@@ -69,7 +71,7 @@ def rendered(
     written = [out_dir / "template.json"]
     written[0].write_text(json.dumps(expanded, indent=2) + "\n")
     for logical_id, resource in expanded.get("Resources", {}).items():
-        url = (resource.get("Properties") or {}).get("TemplateURL")
+        url = json.dumps((resource.get("Properties") or {}).get("TemplateURL"))
         if resource.get("Type") == "AWS::CloudFormation::Stack" and url in bodies:
             path = out_dir / "nested" / f"{logical_id.removesuffix('Stack')}.json"
             path.write_text(json.dumps(bodies[url], indent=2) + "\n")

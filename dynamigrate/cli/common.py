@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from dynamigrate.settings import render_settings
-from dynamigrate.templates import TemplateError, load_template
-from macro.errors import InvalidTemplateError
+from dynamigrate.templates import TemplateError, load_decoded, located_problem
+from macro.errors import InvalidTemplateError, Problem
 from macro.expand import expand
 
 
@@ -24,17 +24,26 @@ def checked_template(path: Path) -> dict[str, Any]:
     from dynamigrate.template_checks import reference_problems, transform_problems  # noqa: PLC0415
 
     try:
-        fragment = load_template(path)
+        fragment, decoded = load_decoded(path)
     except TemplateError as exc:
         raise UserError(str(exc)) from exc
-    problems = transform_problems(fragment) + reference_problems(path.read_text())
+    problems = transform_problems(fragment)
+    problems += reference_problems(path.read_text(encoding="utf-8-sig"))
     try:
         expand(fragment, render_settings("us-east-1", "123456789012"), lambda key, body: key)
     except InvalidTemplateError as exc:
         problems.extend(exc.problems)
     if problems:
-        raise UserError(f"{path}: {InvalidTemplateError(problems)}")
+        header = str(InvalidTemplateError(problems)).splitlines()[0]
+        lines = [f"{path}:{line_of(decoded, p)}: {p}" for p in problems]
+        raise UserError("\n".join([f"{path}: {header}", *lines]))
     return fragment
+
+
+def line_of(decoded: Any, problem: Problem) -> str:
+    """`line:column` of a problem in the template, as `lint` reports it."""
+    where = located_problem(decoded, problem)
+    return f"{where.line}:{where.column}"
 
 
 def directory(path: Path, option: str) -> None:

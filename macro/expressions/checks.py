@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from macro.errors import Problem
 from macro.expressions.errors import ExpressionError
 from macro.expressions.lexer import Token
 from macro.expressions.parser import (
@@ -26,7 +27,6 @@ from macro.expressions.parser import (
 )
 from macro.expressions.reserved import is_reserved
 
-Problem = tuple[str, str]  # (property path, message)
 Parser = Callable[[str], Parsed]
 RUNNER_NAME = "#dynamigrate_key"  # the runner's own placeholder (runner/operations.py)
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
@@ -104,7 +104,11 @@ class _Group:
             except ExpressionError as exc:
                 self.broken = True
                 self.problems.append(
-                    (f"{self.base}.{prop}", f"{exc.message}, {_excerpt(text, exc.position)}")
+                    Problem.at(
+                        f"{self.base}.{prop}",
+                        f"{exc.message}, {_excerpt(text, exc.position)}",
+                        exc.position,
+                    )
                 )
 
     def name(self, element: str | int) -> str | int:
@@ -121,22 +125,29 @@ class _Group:
                     used[plural].add(token.text)
                     if token.text not in defined:
                         self.problems.append(
-                            (f"{self.base}.{prop}", _undefined(self.base, plural, token))
+                            Problem.at(
+                                f"{self.base}.{prop}",
+                                _undefined(self.base, plural, token),
+                                token.position,
+                            )
                         )
             here = f"{self.base}.{prop}"
             for token in parsed.bare_names:
                 if is_reserved(token.text):
                     alias = f"#{token.text.lower()}"
                     self.problems.append(
-                        (
+                        Problem.at(
                             here,
                             f"{token.text} (at character {token.position}) is a DynamoDB reserved "
                             f'word: write {alias} and add Names: {{"{alias}": "{token.text}"}}',
+                            token.position,
                         )
                     )
         if RUNNER_NAME in self.names:
             self.problems.append(
-                (f"{self.base}.Names.{RUNNER_NAME}", "is the runner's own placeholder: rename it")
+                Problem.at(
+                    f"{self.base}.Names.{RUNNER_NAME}", "is the runner's own placeholder: rename it"
+                )
             )
         if self.broken:
             return  # what a broken expression uses is unknown: no "unused" guesses
@@ -148,7 +159,7 @@ class _Group:
             for key in defined:
                 if key not in used[plural] and key != RUNNER_NAME:
                     self.problems.append(
-                        (
+                        Problem.at(
                             f"{self.base}.{plural}.{key}",
                             f"is not used by {using}: DynamoDB rejects a request with an "
                             f"unused {kind}; remove it",
@@ -172,22 +183,24 @@ def _check_update(group: _Group, keys: KeySchema | None) -> None:
         for _, other, other_elements in resolved:
             if _overlap(elements, other_elements):
                 group.problems.append(
-                    (
+                    Problem.at(
                         here,
                         f"{path} (at character {path.position}) overlaps {other} (at character "
                         f"{other.position}): DynamoDB refuses two actions on one document path; "
                         "keep one",
+                        path.position,
                     )
                 )
                 break
         resolved.append((clause, path, elements))
         if keys and len(elements) >= 1 and elements[0] in (keys.partition, keys.sort):
             group.problems.append(
-                (
+                Problem.at(
                     here,
                     f"{path} (at character {path.position}) is the table's key attribute "
                     f"{elements[0]}: an update cannot change a key (copy the items with a "
                     "transform Function and a Target instead)",
+                    path.position,
                 )
             )
     for clause, token in parsed.clause_values:
@@ -196,19 +209,21 @@ def _check_update(group: _Group, keys: KeySchema | None) -> None:
             continue
         if clause == "DELETE":
             group.problems.append(
-                (
+                Problem.at(
                     here,
                     f"DELETE {token.text} (at character {token.position}) removes elements of a "
                     "set, and Values cannot hold a set (a YAML or JSON list is a DynamoDB "
                     "List): use a transform Function",
+                    token.position,
                 )
             )
         elif isinstance(value, bool) or not isinstance(value, int | float):
             group.problems.append(
-                (
+                Problem.at(
                     here,
                     f"ADD {token.text} (at character {token.position}) adds a number, but "
                     f"{group.base}.Values.{token.text} is not a number: use SET to assign it",
+                    token.position,
                 )
             )
 
@@ -219,7 +234,7 @@ def _check_types(group: _Group) -> None:
             value = group.values.get(token.text)
             if token.text in group.values and value not in ATTRIBUTE_TYPES:
                 group.problems.append(
-                    (
+                    Problem.at(
                         f"{group.base}.Values.{token.text}",
                         f"is the type in {group.base}.{prop}'s attribute_type and must be one "
                         f"of {', '.join(ATTRIBUTE_TYPES)}, got {value!r}",
@@ -235,12 +250,14 @@ def _check_key_condition(group: _Group, keys: KeySchema | None) -> None:
     terms = parsed.key_terms
     names = [group.name(t.attribute) for t in terms]
     if len(terms) == 2 and names[0] == names[1]:
-        group.problems.append((here, f"names {names[0]} twice: give each key one condition"))
+        group.problems.append(
+            Problem.at(here, f"names {names[0]} twice: give each key one condition")
+        )
         return
     if keys is None:
         if not any(t.operator == "=" for t in terms):
             group.problems.append(
-                (here, "needs an equality (=) on the partition key, e.g. pk = :pk")
+                Problem.at(here, "needs an equality (=) on the partition key, e.g. pk = :pk")
             )
         return
     index = group.body.get("IndexName")
@@ -250,24 +267,26 @@ def _check_key_condition(group: _Group, keys: KeySchema | None) -> None:
         if name == keys.partition:
             if term.operator != "=":
                 group.problems.append(
-                    (
+                    Problem.at(
                         here,
                         f"{term.operator} on the partition key {name} (at character "
                         f"{term.position}): the partition key takes only =",
+                        term.position,
                     )
                 )
         elif name != keys.sort:
             key_names = " and ".join(k for k in (keys.partition, keys.sort) if k)
             group.problems.append(
-                (
+                Problem.at(
                     here,
                     f"{name} (at character {term.position}) is not a key of {owner} "
                     f"(its keys: {key_names}); filter on it with Filter instead",
+                    term.position,
                 )
             )
     if keys.partition not in names and len(group.problems) == before:
         group.problems.append(
-            (here, f"needs an equality on {owner}'s partition key {keys.partition}")
+            Problem.at(here, f"needs an equality on {owner}'s partition key {keys.partition}")
         )
 
 

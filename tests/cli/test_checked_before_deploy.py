@@ -3,6 +3,7 @@ in the macro (status failure, an errorMessage naming the resource), before any s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,9 @@ def _render(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
     assert lines[0] == f"dynamigrate: error: {path}: Invalid template: {len(lines) - 1} " + (
         "error" if len(lines) == 2 else "errors"
     )
-    return code, "\n".join(lines[1:])
+    located = [re.match(rf"^{re.escape(str(path))}:\d+:\d+: (.*)$", line) for line in lines[1:]]
+    assert all(located), lines  # each problem at its file:line:column, as lint gives it
+    return code, "\n".join(m[1] for m in located if m)
 
 
 @pytest.mark.parametrize(
@@ -168,8 +171,9 @@ def test_local_run_refuses_the_same_before_running(tmp_path, capsys):
     )
     assert main(["local", "run", str(path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[1].startswith("Transform: the template declares")
-    assert err[2].startswith("Resource [M1] property Up.Update.Expression: status")
+    assert err[1].startswith(f"{path}:1:1: Transform: the template declares")
+    assert err[2].startswith(f"{path}:")
+    assert "Resource [M1] property Up.Update.Expression: status" in err[2]
     assert not (tmp_path / "out").exists()
 
 

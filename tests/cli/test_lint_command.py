@@ -147,3 +147,19 @@ def test_the_pre_commit_hook_runs_this_command():
         "python",
     )
     assert "cfn-lint==1.58.0" in hook["additional_dependencies"]
+
+
+def test_a_problem_at_a_value_placeholder_is_reported_at_its_line(tmp_path, capsys):
+    """The property path `Up.Update.Values.:extra` holds a colon: read as data, not parsed back
+    out of the message, it still finds the placeholder's own line."""
+    template = tmp_path / "extra.yaml"
+    head = PLAIN.split("      Up: {Update:", 1)[0]
+    template.write_text(
+        head + "      Up:\n        Update:\n          Expression: SET v = :one\n"
+        '          Values:\n            ":one": 1\n            ":extra": 2\n'
+    )
+    assert main(["lint", str(template)]) == 1
+    out = capsys.readouterr().out
+    lines = template.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if ":extra" in text)
+    assert f"{template}:{line}:13:" in out, out

@@ -34,8 +34,9 @@ def test_invalid_template_exits_1_with_every_error_and_no_traceback(tmp_path, ca
     err = capsys.readouterr().err
     assert err == (
         f"dynamigrate: error: {bad}: Invalid template: 2 errors\n"
-        "Resource [M] property TableName: is required\n"
-        "Resource [M] property Up: must have exactly one of Update, Delete, Function (found none)\n"
+        f"{bad}:5:5: Resource [M] property TableName: is required\n"
+        f"{bad}:5:18: Resource [M] property Up: must have exactly one of Update, Delete, Function "
+        "(found none)\n"
     )
     assert not (tmp_path / "out").exists()
 
@@ -59,3 +60,29 @@ def test_the_installed_command_is_on_path():
     assert result.returncode == 0
     assert "expand" not in result.stderr
     assert "--out" in result.stdout
+
+
+def test_render_writes_the_template_url_the_macro_emits_for_any_partition(tmp_path):
+    assert main(["render", str(CHAINED), "-o", str(tmp_path), "--region", "cn-north-1"]) == 0
+    parent = json.loads((tmp_path / "template.json").read_text())
+    url = parent["Resources"]["OrdersFirstStack"]["Properties"]["TemplateURL"]
+    assert url["Fn::Sub"].startswith("https://dynamigrate-artifacts.s3.${AWS::Region}.")
+    assert "${AWS::URLSuffix}/" in url["Fn::Sub"]
+    token = parent["Resources"]["OrdersFirst"]["Properties"]["ServiceToken"]
+    assert token.startswith("arn:aws-cn:lambda:cn-north-1:")
+
+
+def test_a_template_with_a_byte_order_mark_is_read(tmp_path):
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b"\xef\xbb\xbf" + CHAINED.read_bytes())
+    assert main(["render", str(bom), "-o", str(tmp_path / "out")]) == 0
+
+
+def test_a_tab_is_called_a_tab(tmp_path, capsys):
+    tabbed = tmp_path / "tab.yaml"
+    tabbed.write_text("Resources:\n\tA: 1\n")
+    assert main(["render", str(tabbed)]) == 1
+    assert capsys.readouterr().err == (
+        f"dynamigrate: error: {tabbed}:2:1: found a tab character at column 1: YAML indents "
+        "with spaces only; use spaces\n"
+    )

@@ -82,7 +82,7 @@ def properties(case: Case, table: Any) -> dict[str, Any]:
 
 def checker(case: Case) -> list[str]:
     """dynamigrate's verdict: the problems it reports (none: valid)."""
-    return validate("M", properties(case, {"Ref": "Table"}), TEMPLATE_RESOURCES)
+    return [str(p) for p in validate("M", properties(case, {"Ref": "Table"}), TEMPLATE_RESOURCES)]
 
 
 def create_table(client: Any) -> None:

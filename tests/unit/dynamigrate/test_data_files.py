@@ -47,3 +47,10 @@ def test_output_is_export_format_sorted_by_key(tmp_path):
     write_items(path, items, ["pk"])
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert rows == [{"Item": {"b": {"B": "AQ=="}, "pk": {"N": "9"}}}, {"Item": {"pk": {"N": "10"}}}]
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path):
+    """What Windows editors and PowerShell's Out-File write first."""
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"pk": "a", "n": 1}\n{"pk": "b"}\n')
+    assert [item["pk"] for item in read_items(path)] == [{"S": "a"}, {"S": "b"}]

@@ -33,7 +33,7 @@ def template(**resources: Any) -> dict[str, Any]:
 def errors_of(fragment: dict[str, Any]) -> list[str]:
     with pytest.raises(InvalidTemplateError) as info:
         expand(fragment, SETTINGS, lambda key, body: key)
-    return info.value.problems
+    return [str(p) for p in info.value.problems]
 
 
 def with_(**changes: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ TABLES: dict[str, Any] = {
 
 def problems(up: dict[str, Any] | None = None, table: Any = None, **props: Any) -> list[str]:
     body = {"TableName": table or {"Ref": "Orders"}, "Up": up or {"Delete": None}, **props}
-    return [p.removeprefix("Resource [M] property ") for p in validate("M", body, TABLES)]
+    return [str(p).removeprefix("Resource [M] property ") for p in validate("M", body, TABLES)]
 
 
 def update(expression: str, **placeholders: Any) -> dict[str, Any]:

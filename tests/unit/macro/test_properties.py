@@ -67,7 +67,7 @@ def test_expand_either_succeeds_or_reports_located_errors(props):
     try:
         out = expand(fragment, SETTINGS, lambda key, body: key)
     except InvalidTemplateError as exc:
-        problems = exc.problems
+        problems = [str(p) for p in exc.problems]
     else:
         assert out["Resources"]["M"]["Type"] == "Custom::DynamoMigration"
         assert "MStack" in out["Resources"]
