@@ -13,17 +13,20 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from runner.errors import RoleNotReadyError
 
+if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
+    from mypy_boto3_sts import STSClient
+
 PATIENCE_SECONDS = 60.0
 
 
 def assume_role(
-    sts: Any,
+    sts: STSClient,
     role_arn: str,
     session_seconds: int,
     patience: float = PATIENCE_SECONDS,
@@ -35,7 +38,7 @@ def assume_role(
     delay = 1.0
     while True:
         try:
-            response: dict[str, Any] = sts.assume_role(
+            response = sts.assume_role(
                 RoleArn=role_arn,
                 RoleSessionName="dynamigrate-worker",
                 DurationSeconds=session_seconds,

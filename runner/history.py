@@ -14,12 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from runner.attrs import Item
 from runner.errors import ConcurrentRunError, HistoryError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
 ROLLING_BACK, ROLLED_BACK = "ROLLING_BACK", "ROLLED_BACK"
@@ -78,7 +81,7 @@ def _translate(exc: ClientError, what: str) -> HistoryError:
 class History:
     """One history table, through an injected low-level DynamoDB client."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.client = client
         self.table_name = table_name
 
@@ -96,7 +99,7 @@ class History:
             return SegmentProgress()
         checkpoint = item.get("checkpoint", {}).get("M")
         return SegmentProgress(
-            checkpoint=checkpoint or None,
+            checkpoint=dict(checkpoint) if checkpoint else None,
             done=item.get("done", {}).get("BOOL", False),
             pages=int(item.get("pages", {}).get("N", "0")),
             samples=len(item.get("samples", {}).get("L", [])),
