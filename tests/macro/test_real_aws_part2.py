@@ -95,7 +95,8 @@ def test_every_task_resource_is_one_whole_substitution():
                 "Fn::Sub": "arn:${AWS::Partition}:states:::lambda:invoke"
             }
             resources = _task_resources(machine["Definition"])
-            assert resources and set(resources) == {"${LambdaInvoke}"}
+            assert resources
+            assert set(resources) == {"${LambdaInvoke}"}
 
 
 def _task_resources(definition: dict[str, Any]) -> list[str]:
@@ -160,7 +161,8 @@ def test_an_unconditional_migration_after_a_conditional_one_is_refused_at_its_co
     )
     (problem,) = errors_of(template)
     assert problem.startswith("Resource [B] property Condition: C, the next migration")
-    assert "has no Condition" in problem and "'IsProd'" in problem
+    assert "has no Condition" in problem
+    assert "'IsProd'" in problem
 
 
 def test_two_conditions_on_one_chain_are_refused():
@@ -268,7 +270,8 @@ def test_a_worker_that_times_out_or_runs_out_of_memory_is_retried():
             states["QueryWork"] if source else states["Segments"]["ItemProcessor"]["States"]["Work"]
         )
         timeouts = [r for r in work["Retry"] if "Sandbox.Timedout" in r["ErrorEquals"]]
-        assert len(timeouts) == 1 and "Lambda.Unknown" in timeouts[0]["ErrorEquals"]
+        assert len(timeouts) == 1
+        assert "Lambda.Unknown" in timeouts[0]["ErrorEquals"]
 
 
 def test_the_map_retries_a_run_that_could_not_start_its_children():
@@ -279,7 +282,8 @@ def test_the_map_retries_a_run_that_could_not_start_its_children():
     segments = _definition(fragment(A={}))["States"]["Segments"]
     (retry,) = segments["Retry"]
     assert set(retry["ErrorEquals"]) == {"States.Runtime", "States.ExceedToleratedFailureThreshold"}
-    assert retry["MaxAttempts"] >= 1 and retry["IntervalSeconds"] >= 5
+    assert retry["MaxAttempts"] >= 1
+    assert retry["IntervalSeconds"] >= 5
 
 
 def test_a_failed_map_fails_the_execution_so_a_redrive_redrives_the_map_run():
@@ -323,4 +327,6 @@ def test_an_expansion_past_51200_bytes_carries_a_warning():
     assert inline_size_warning(small) is None
     big = {"Resources": {f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(2000)}}
     warning = inline_size_warning(big)
-    assert warning and "51200" in warning and "S3" in warning
+    assert warning
+    assert "51200" in warning
+    assert "S3" in warning

@@ -59,7 +59,8 @@ def test_a_local_run_resolves_the_partition_substitution_itself():
     """The local engine (moto) executes the definition as written: the substitution it is not
     given a value for is resolved as CloudFormation would, in the emulator's partition."""
     text = state_machine_definition(controller(), {"ControllerFunctionArn": "arn:fn"})
-    assert '"arn:aws:states:::lambda:invoke"' in text and "${" not in text
+    assert '"arn:aws:states:::lambda:invoke"' in text
+    assert "${" not in text
 
 
 # ---- 4. Lambda timeouts ------------------------------------------------------------------------
@@ -117,7 +118,8 @@ def test_the_migration_state_machines_carry_the_name_the_controller_may_follow()
             name = body["Resources"]["StateMachine"]["Properties"]["StateMachineName"]
             stack_id = f"arn:aws:cloudformation:us-east-1:1:stack/p-OrdersStack-X/{STACK_UUID}"
             scope = scope_in("aws", "us-east-1")
-            scope.pseudo = lambda: {"AWS::StackId": stack_id}  # type: ignore[method-assign]
+            scope.refs["AWS::StackId"] = stack_id  # the pseudo parameter, as in that stack
+            scope.pseudo = dict  # type: ignore[method-assign,assignment]
             resolved = resolve(name, scope, "StateMachineName")
             assert (
                 resolved == f"dynamigrate-{STACK_UUID}"

@@ -44,8 +44,10 @@ def _template(tmp_path: Path, padding: int) -> Path:
 def test_an_expansion_past_the_inline_limit_is_a_warning_not_an_error(tmp_path):
     findings = lint_template(_template(tmp_path, 52_000), SETTINGS)
     warnings = [f for f in findings if f.rule.id == "W9002"]
-    assert len(warnings) == 1 and "51200" in warnings[0].message
-    assert exit_code(findings, "error") == 0 and exit_code(findings, "warning") == 1
+    assert len(warnings) == 1
+    assert "51200" in warnings[0].message
+    assert exit_code(findings, "error") == 0
+    assert exit_code(findings, "warning") == 1
 
 
 def test_a_small_expansion_has_no_such_warning(tmp_path):
