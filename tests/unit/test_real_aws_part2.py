@@ -257,3 +257,21 @@ def test_the_bucket_policy_is_not_public_so_block_public_policy_accepts_it():
     assert application()["Resources"]["ArtifactsBucket"]["Properties"][
         "PublicAccessBlockConfiguration"
     ]["BlockPublicPolicy"]
+
+
+def test_the_runner_passes_its_queue_bound_to_the_deadline(monkeypatch):
+    import runner.entry
+    from runner.handlers import custom_resource
+
+    seen: dict[str, Any] = {}
+
+    def start(event: dict[str, Any], sfn: Any, arn: str, **kwargs: Any) -> str:
+        seen.update(kwargs)
+        return "arn:execution"
+
+    monkeypatch.setattr(runner.entry, "start_controller", start)
+    monkeypatch.setenv("CONTROLLER_ARN", "arn:controller")
+    monkeypatch.setenv("MAX_EVENT_AGE_SECONDS", "120")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    custom_resource.handler(EVENT, None)
+    assert seen["max_event_age"] == 120
