@@ -23,7 +23,7 @@ from cfnlint.rules import CloudFormationLintRule, Rules
 from dynamigrate.template_checks import transform_problems
 from dynamigrate.templates import Located, located_problem, mark
 from macro.errors import InvalidTemplateError
-from macro.expand import MIGRATION_TYPE, Settings, expand
+from macro.expand import MIGRATION_TYPE, Settings, expand, inline_size_warning
 
 FORMATS = {"parseable": ParseableFormatter, "json": JsonFormatter, "sarif": SARIFFormatter}
 SEVERITIES = ("error", "warning", "informational")
@@ -40,6 +40,19 @@ class ContractRule(CloudFormationLintRule):  # type: ignore[misc]
 
 
 CONTRACT = ContractRule()
+
+
+class InlineSizeRule(CloudFormationLintRule):  # type: ignore[misc]
+    """The expansion passes what a template passed inline may hold (51,200 bytes)."""
+
+    id = "W9002"
+    shortdesc = "Expanded template too large to pass inline"
+    description = "Deploy through S3: a processed template passed inline may hold 51,200 bytes"
+    source_url = "https://github.com/dynamigrate/dynamigrate#limits"
+    tags: ClassVar[list[str]] = ["dynamigrate"]
+
+
+INLINE_SIZE = InlineSizeRule()
 
 
 def _finding(filename: str, rule: Any, message: str, where: Located) -> Match:
@@ -106,6 +119,9 @@ def _expanded_findings(
         k for k, v in resources.items() if isinstance(v, dict) and v.get("Type") == MIGRATION_TYPE
     }
     findings = []
+    warning = inline_size_warning(expanded)
+    if warning:
+        findings.append(_finding(filename, INLINE_SIZE, warning, Located(1, 1)))
     for match in lint_expanded(expanded, region):
         where = list(getattr(match, "path", None) or [])
         if len(where) >= 2 and where[0] == "Resources":

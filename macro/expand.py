@@ -24,6 +24,9 @@ MIGRATION_TYPE = "Custom::DynamoMigration"
 DEFAULT_SERVICE_TIMEOUT = 3600
 MAX_RESOURCES = 500
 MAX_TEMPLATE_BYTES = 1_000_000
+# A processed template passed inline (TemplateBody) may hold 51,200 bytes; 1 MB only through
+# S3 (TemplateURL): CloudFormation quotas, and "Troubleshooting processed templates".
+MAX_INLINE_TEMPLATE_BYTES = 51_200
 Upload = Callable[[str, bytes], Any]  # (key, body) -> TemplateURL (a string or an intrinsic)
 
 
@@ -68,6 +71,48 @@ def _problems(resources: dict[str, Any], migrations: list[str]) -> list[Problem]
             path = "MigrationId" if "MigrationId" in props else ""
             problems.append(located(logical_id, path, duplicate_id(key[1], seen[key])))
         seen[key] = logical_id
+    return problems
+
+
+def chains(resources: dict[str, Any], migrations: list[str]) -> list[list[str]]:
+    """The migrations of each table, in MigrationId order (each runs after the one before)."""
+    by_table: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for logical_id in migrations:
+        props = resources[logical_id]["Properties"]
+        by_table[table_identity(props["TableName"])].append(
+            (props.get("MigrationId", logical_id), logical_id)
+        )
+    return [[logical_id for _, logical_id in sorted(chain)] for chain in by_table.values()]
+
+
+def condition_problems(resources: dict[str, Any], ordered: list[list[str]]) -> list[Problem]:
+    """A migration may follow only one that exists whenever it exists.
+
+    Each migration DependsOn the one before it on its table, and CloudFormation refuses a
+    DependsOn naming a resource whose Condition is false ("Unresolved resource dependencies",
+    cfn-lint E3005); DependsOn takes no intrinsic function. So the one before must have no
+    Condition or the same one: a table's conditional migrations come last in MigrationId order,
+    all with one Condition, and each still runs after every earlier migration when it is true.
+    """
+    problems: list[Problem] = []
+    for chain in ordered:
+        for previous, current in itertools.pairwise(chain):
+            before = resources[previous].get("Condition")
+            after = resources[current].get("Condition")
+            if before is None or before == after:
+                continue
+            theirs = f"the Condition {after!r}" if after is not None else "no Condition"
+            problems.append(
+                located(
+                    previous,
+                    "Condition",
+                    f"{current}, the next migration of the same table, has {theirs} and must "
+                    f"run after {previous}, which may not exist ({before!r}): CloudFormation "
+                    "cannot make a resource wait for one whose Condition is false. Give "
+                    f"{current} the Condition {before!r} too, or give {previous} a later "
+                    "MigrationId than the table's migrations without it",
+                )
+            )
     return problems
 
 
@@ -152,6 +197,9 @@ def _expand_one(
         "Properties": {
             "ServiceToken": settings.runner_arn,
             "ServiceTimeout": props.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT),
+            # The runner's deadline reads this one: that CloudFormation forwards its reserved
+            # ServiceTimeout to the handler is not documented.
+            "ServiceTimeoutSeconds": props.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT),
             "MigrationId": migration_id,
             "TableName": props["TableName"],
             "StateMachineArn": ""
@@ -193,13 +241,18 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
                     f"{logical_id}Stack for its nested stack; rename that resource",
                 )
             )
+    chained = [  # checked beside every other problem: one pass reports them all
+        m
+        for m in migrations
+        if isinstance(resources[m].get("Properties"), dict)
+        and "TableName" in resources[m]["Properties"]
+    ]
+    problems.extend(condition_problems(resources, chains(resources, chained)))
     if problems:
         raise InvalidTemplateError(problems)
 
     out = copy.deepcopy(fragment)
-    by_table: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for logical_id in migrations:
-        props = resources[logical_id]["Properties"]
         # The nested stack depends on its table through the TableName parameter (a Ref or GetAtt),
         # and the custom resource on the stack through the StateMachineArn GetAtt.
         stack_id, stack, custom = _expand_one(
@@ -209,11 +262,7 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
         if stack is not None:  # a disposed migration keeps only its record-keeping resource
             out["Resources"][stack_id] = stack
         out["Resources"][logical_id] = custom
-        by_table[table_identity(props["TableName"])].append(
-            (props.get("MigrationId", logical_id), logical_id)
-        )
-    for chain in by_table.values():
-        ordered = [logical_id for _, logical_id in sorted(chain)]
+    for ordered in chains(resources, migrations):
         for previous, current in itertools.pairwise(ordered):
             depends = out["Resources"][current]["DependsOn"]
             if previous not in depends:
@@ -225,9 +274,30 @@ def expand(fragment: dict[str, Any], settings: Settings, upload: Upload) -> dict
     return out
 
 
+def expanded_size(template: dict[str, Any]) -> int:
+    """The bytes of a processed template, compactly serialized."""
+    return len(json.dumps(template, separators=(",", ":")).encode())
+
+
+def inline_size_warning(template: dict[str, Any]) -> str | None:
+    """A note when the expansion passes what an inline template may hold (None when it fits).
+
+    The macro protocol has only success or failure, and through S3 the template is fine, so
+    this is a warning: `dynamigrate lint` reports it and the macro function logs it.
+    """
+    size = expanded_size(template)
+    if size <= MAX_INLINE_TEMPLATE_BYTES:
+        return None
+    return (
+        f"Template: {size} bytes after expansion; a processed template passed inline "
+        f"(--template-body) may hold {MAX_INLINE_TEMPLATE_BYTES}, so deploy it through S3 "
+        f"(sam deploy or aws cloudformation deploy --s3-bucket), which allows {MAX_TEMPLATE_BYTES}"
+    )
+
+
 def _check_limits(template: dict[str, Any]) -> None:
     count = len(template["Resources"])
-    size = len(json.dumps(template, separators=(",", ":")))
+    size = expanded_size(template)
     problems = []
     if count > MAX_RESOURCES:
         problems.append(

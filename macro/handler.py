@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from macro.errors import InvalidTemplateError
-from macro.expand import Settings, expand
+from macro.expand import Settings, expand, inline_size_warning
 
 logger = logging.getLogger()
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -81,4 +81,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "fragment": event.get("fragment"),
             "errorMessage": f"DynamoMigrations macro internal error: {type(exc).__name__}: {exc}",
         }
+    warning = inline_size_warning(fragment)
+    if warning:
+        logger.warning("%s", warning)
     return {"requestId": request_id, "status": "success", "fragment": fragment}

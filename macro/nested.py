@@ -64,6 +64,7 @@ def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, An
         worker_function="${WorkerFunctionArn}",
         history_table="${HistoryTableName}",
         data_role_arn="${DataRoleArn}",
+        lambda_invoke="${LambdaInvoke}",
     )
     functions = [f"{d}FunctionArn" for d in ("Up", "Down") if "Function" in (props.get(d) or {})]
     text = (

@@ -15,6 +15,7 @@ import jinja2
 MAX_SEGMENTS = 1000  # States.ArrayRange yields at most 1,000 items
 DEFAULT_BUDGET_SECONDS = 600
 DEFAULT_CONCURRENCY = 8
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"  # local runs only: the emulator's partition
 
 
 @cache
@@ -48,8 +49,15 @@ def render_state_machine(
     data_role_arn: Any = None,
     budget_seconds: int = DEFAULT_BUDGET_SECONDS,
     concurrency: int = DEFAULT_CONCURRENCY,
+    lambda_invoke: str = LAMBDA_INVOKE,
 ) -> dict[str, Any]:
-    """The state machine `Definition` of one migration, as a dict."""
+    """The state machine `Definition` of one migration, as a dict.
+
+    `lambda_invoke` is every Task's Resource: a nested stack passes `${LambdaInvoke}`, a
+    DefinitionSubstitution built from `AWS::Partition`, because Step Functions fails an
+    execution whose Task names another partition (aws/aws-cdk issue 4597, fixed by PR 4598).
+    A whole-string substitution also keeps cfn-lint's E3601 checking the Task.
+    """
     segments = segments_of(spec)
     if segments is not None and not 1 <= segments <= MAX_SEGMENTS:
         raise ValueError(f"Segments must be between 1 and {MAX_SEGMENTS}, got {segments}")
@@ -67,6 +75,7 @@ def render_state_machine(
             data_role_arn=data_role_arn,
             budget_seconds=budget_seconds,
             concurrency=concurrency,
+            lambda_invoke=lambda_invoke,
         )
     )
     definition: dict[str, Any] = json.loads(text)

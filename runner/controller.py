@@ -61,6 +61,16 @@ def _stable_run_id(request_id: str) -> str:
     return hashlib.sha256(request_id.encode()).hexdigest()[:20]
 
 
+def _failure(desc: dict[str, Any], segment_errors: list[str]) -> str:
+    """Why an execution failed: the segments' own errors when they recorded any (a failed Map
+    fails the execution with the Map's error, whose cause names no segment), else its cause."""
+    if segment_errors:
+        kept = segment_errors[:3]
+        more = len(segment_errors) - len(kept)
+        return "; ".join(kept + ([f"and {more} more segments failed"] if more > 0 else []))
+    return _message(desc.get("cause")) if desc.get("cause") else str(desc["status"])
+
+
 def _message(cause: str | None) -> str:
     """The errorMessage inside a Lambda error cause, or the cause itself."""
     try:
@@ -269,7 +279,7 @@ class Controller:
             self._record(req, state, changes, release=True)
             data = _data(final, state, totals.counters)
             return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)
-        error = _message(desc.get("cause")) if desc.get("cause") else desc["status"]
+        error = _failure(desc, totals.errors)
         changes = {**progress, "status": FAILED, "endedAt": now, "lastError": error[:2000]}
         self._record(req, state, changes, release=True)
         what = "Down" if state["direction"] == "down" else "Migration"

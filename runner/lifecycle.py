@@ -98,7 +98,9 @@ class Request:
             has_down=_flag(props.get("HasDown", "false")),
             dry_run=_flag(props.get("DryRun", "false")),
             state_machine_arn=str(props.get("StateMachineArn", "")),
-            service_timeout=int(props.get("ServiceTimeout", 3600)),
+            service_timeout=int(
+                props.get("ServiceTimeoutSeconds", props.get("ServiceTimeout", 3600))
+            ),
             on_timeout=str(props.get("OnTimeout", "Fail")),
             dispose=_flag(props.get("Dispose", "false")),
             physical_id=event.get("PhysicalResourceId"),

@@ -6,6 +6,7 @@ conditional write), so a re-run resumes every segment after its last committed p
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -43,11 +44,11 @@ class WorkRequest:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> WorkRequest:
-        spec = parse_spec(event["spec"])
+        raw = spec_of(event)
+        spec = parse_spec(raw)
         direction: Direction = "down" if event.get("direction") == "down" else "up"
         dry_run = bool(event.get("dryRun", False))
         total_segments = int(event.get("totalSegments", 1))
-        raw = event["spec"]
         return cls(
             spec=spec,
             direction=direction,
@@ -61,6 +62,20 @@ class WorkRequest:
             budget_seconds=float(event.get("budgetSeconds", 600)),
             concurrency=int(event.get("concurrency", 8)),
         )
+
+
+def spec_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The migration's spec: one JSON string in the Task's Parameters (so no key of a user's
+    value ending in `.$` is read by Step Functions as a path), or an object (state machines
+    rendered before the string form)."""
+    raw = event["spec"]
+    if not isinstance(raw, str):
+        return dict(raw)
+    try:
+        spec: dict[str, Any] = json.loads(raw)
+    except ValueError as exc:
+        raise MigrationError(f"malformed spec in the worker's input: {exc}") from exc
+    return spec
 
 
 def key_names(client: Any, table: str) -> list[str]:

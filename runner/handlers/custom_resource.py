@@ -29,6 +29,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
             poll_seconds=int(os.environ.get("POLL_SECONDS", "15")),
             max_polls=int(os.environ.get("MAX_POLLS", "1000")),
             answered_poll_seconds=_optional_int(os.environ.get("ANSWERED_POLL_SECONDS")),
+            max_event_age=int(os.environ.get("MAX_EVENT_AGE_SECONDS", "0")),
         )
         logger.info("request %s: controller %s", event.get("RequestId"), arn or "already started")
     except Exception as exc:

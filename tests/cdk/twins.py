@@ -108,6 +108,33 @@ def chained_tables(stack: cdk.Stack) -> None:
     _pinned(legacy, "LegacyCleanup")
 
 
+def conditional_chain(stack: cdk.Stack) -> None:
+    stage = cdk.CfnParameter(stack, "Stage", type="String", default="dev")
+    is_prod = cdk.CfnCondition(
+        stack, "IsProd", expression=cdk.Fn.condition_equals(stage.value_as_string, "prod")
+    )
+    orders = table(stack, "Orders")
+    base = DynamoMigration(
+        stack,
+        "Base",
+        table=orders,
+        migration_id="2026-01-01-base",
+        up=Update("SET v1 = :t", values={":t": True}),
+    )
+    _pinned(base, "OrdersBase")
+    for name, migration_id, up in (
+        (
+            "OrdersProdBackfill",
+            "2026-02-01-prod-backfill",
+            Update("SET v2 = :t", values={":t": True}),
+        ),
+        ("OrdersProdCleanup", "2026-03-01-prod-cleanup", Update("REMOVE v1")),
+    ):
+        made = DynamoMigration(stack, name, table=orders, migration_id=migration_id, up=up)
+        made.resource.cfn_options.condition = is_prod
+        _pinned(made, name)
+
+
 def disposed(stack: cdk.Stack) -> None:
     orders = table(stack, "Orders")
     applied = DynamoMigration(
@@ -200,6 +227,7 @@ TWINS: dict[str, Callable[[cdk.Stack], None]] = {
         update_scan,
         function_up_down,
         chained_tables,
+        conditional_chain,
         disposed,
         function_by_name,
         sam_function_target,

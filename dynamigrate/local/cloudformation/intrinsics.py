@@ -179,8 +179,10 @@ def parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dic
 
 def state_machine_definition(properties: dict[str, Any], values: dict[str, Any]) -> str:
     """A state machine's `Definition` as CloudFormation renders it: each name listed in
-    `DefinitionSubstitutions` replaced, as `${name}`, by its value in `values`."""
+    `DefinitionSubstitutions` replaced, as `${name}`, by its value in `values`, or else by its
+    own value resolved locally (a pseudo parameter such as `AWS::Partition`)."""
     text = json.dumps(properties["Definition"])
-    for name in properties.get("DefinitionSubstitutions", {}):
-        text = text.replace("${" + name + "}", str(values[name]))
+    for name, value in properties.get("DefinitionSubstitutions", {}).items():
+        given = values[name] if name in values else resolve(value, Scope(), name)
+        text = text.replace("${" + name + "}", str(given))
     return text

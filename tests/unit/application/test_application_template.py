@@ -46,8 +46,9 @@ def test_artifacts_bucket_outlives_the_application_and_serves_only_this_account(
     (read,) = [s for s in statements if s["Effect"] == "Allow"]
     assert read["Action"] == "s3:GetObject"
     assert read["Resource"] == {"Fn::Sub": "${ArtifactsBucket.Arn}/dynamigrate/nested/*"}
-    assert read["Condition"] == {
-        "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+    # A fixed principal (this account), not "*": see test_real_aws_part2 (BlockPublicPolicy).
+    assert read["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     }
 
 
@@ -177,6 +178,10 @@ def test_the_controller_definition_passes_cfn_lints_state_machine_schema():
                 "Properties": {
                     "RoleArn": "arn:aws:iam::123456789012:role/controller",
                     "Definition": json.loads(text),
+                    # E3601 accepts a whole-string substitution where the schema wants an ARN.
+                    "DefinitionSubstitutions": {
+                        "LambdaInvoke": {"Fn::Sub": "arn:${AWS::Partition}:states:::lambda:invoke"}
+                    },
                 },
             }
         }
