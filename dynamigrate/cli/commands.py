@@ -27,7 +27,7 @@ from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import table_logical_id
 from macro.errors import InvalidTemplateError
-from macro.expand import expand
+from macro.expand import expand, inline_size_warning
 from runner.ledger import MigrationLedger
 
 JSON = arg("--json", dest="as_json", action="store_true", help="JSON instead of a table")
@@ -67,6 +67,9 @@ def rendered(
         expanded = expand(fragment, render_settings(region, account_id), upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
+    warning = inline_size_warning(expanded)
+    if warning:  # through S3 the template deploys: a warning, not a refusal
+        print(f"dynamigrate: warning: {template}: {warning}", file=sys.stderr)
     directory(out_dir, "-o")
     written = [out_dir / "template.json"]
     written[0].write_text(json.dumps(expanded, indent=2) + "\n")

@@ -53,3 +53,16 @@ def test_an_expansion_past_the_inline_limit_is_a_warning_not_an_error(tmp_path):
 def test_a_small_expansion_has_no_such_warning(tmp_path):
     findings = lint_template(_template(tmp_path, 10), SETTINGS)
     assert [f for f in findings if f.rule.id == "W9002"] == []
+
+
+def test_render_warns_past_the_inline_limit_and_still_writes(tmp_path, capsys):
+    from dynamigrate.cli import main
+
+    path = _template(tmp_path, 52_000)
+    assert main(["render", str(path), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"dynamigrate: warning: {path}: Template: ")
+    assert "may hold 51200" in err
+    assert (tmp_path / "out" / "template.json").is_file()
+    assert main(["render", str(_template(tmp_path, 10)), "-o", str(tmp_path / "small")]) == 0
+    assert capsys.readouterr().err == ""
