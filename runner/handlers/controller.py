@@ -10,16 +10,19 @@ import json
 import logging
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import cfn_response
+
+if TYPE_CHECKING:
+    from runner.controller import Controller
 
 logger = logging.getLogger()
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 
 @cache
-def _controller() -> Any:
+def _controller() -> Controller:
     import boto3
     from botocore.config import Config
 
