@@ -168,6 +168,8 @@ def _process(
         )
         count += 1
         done = page.next_key is None
+        # Keys only, and only at DEBUG: no item value is ever logged (runner.observability).
+        logger.debug("page %s committed, next key %s", progress.pages, page.next_key)
         now = clock()
         slowest = max(slowest, now - page_started)
         if not done and now + slowest > deadline:

@@ -14,6 +14,7 @@ import boto3
 from dynamigrate.local.cloudformation.intrinsics import Scope, resolve, state_machine_definition
 from dynamigrate.local.emulator import REGION, deploy_function
 from dynamigrate.local.engine import HISTORY_TABLE, LocalEngine
+from dynamigrate.local.observe import route_events
 from dynamigrate.templates import load_template
 from runner.handlers import controller as controller_handler
 from runner.handlers import custom_resource as custom_resource_handler
@@ -56,6 +57,8 @@ class LocalApp(LocalEngine):
         self, poll_seconds: int = 1, max_polls: int = 1000, worker_timeout: int = 900
     ) -> None:
         super().__init__(worker_timeout=worker_timeout)
+        self.logs = boto3.client("logs", region_name=REGION)
+        route_events(boto3.client("events", region_name=REGION), self.logs)
         # In-process functions share the process environment: these are their variables.
         os.environ.update(
             HISTORY_TABLE=HISTORY_TABLE,
