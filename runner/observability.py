@@ -99,6 +99,13 @@ def logger() -> Logger:
     return log
 
 
+def set_level(level: str | int) -> None:
+    """The level of the runner's lines (LOG_LEVEL, INFO by default, sets it at the first use)."""
+    log = logger()
+    log.setLevel(level)
+    logging.getLogger("runner").setLevel(level)
+
+
 def current_keys() -> dict[str, Any]:
     return dict(_KEYS.get({}))
 
