@@ -331,6 +331,8 @@ def _follow(
             continue
         for record in records:
             key = f"{record.table}/{record.migration_id}"
+            if "logicalId" not in record.attributes:  # locked, not started: no label yet
+                continue
             if key in started or before.get(key) != (record.status, record.run_id):
                 started.add(key)
                 # labelled by logical id, as `local run` labels it

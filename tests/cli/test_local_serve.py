@@ -127,7 +127,7 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     assert "FAILED      Broken (m5-broken): Migration m5-broken on table items failed" in out
     assert "event: Migration Failed items/m5-broken (up, run " in out
     assert "event: Migration Rolled Back items/m4-add-d (down, run " in out
-    assert "m1-add-a" not in out  # only this deploy's events
+    assert "items/m1-add-a" not in out  # only this deploy's events
     state = items(server)
     assert all("d" not in i and i["c"]["N"] == "3" for i in state.values())  # v2's c stays
 
