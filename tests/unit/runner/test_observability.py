@@ -100,3 +100,12 @@ def test_the_emf_check_refuses_a_dimension_that_is_not_a_member():
 def test_a_set_without_metrics_writes_no_line(lines):
     observability.emit(observability.MetricSet("orders", "m1"))
     assert lines["metrics"] == []
+
+
+def test_units_and_throttles_become_metrics_once_the_worker_counts_them(lines):
+    counters = {"scanned": 10, "readUnits": 5, "writeUnits": 7.5, "throttles": 1}
+    result = {"counters": counters, "pages": 1}
+    doc = check_emf(
+        json.dumps(observability.segment_metrics("orders", "m1", result, 1.0).document())
+    )
+    assert (doc["ReadUnits"], doc["WriteUnits"], doc["Throttles"]) == ([5.0], [7.5], [1.0])
