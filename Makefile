@@ -65,14 +65,17 @@ sam-build: $(SAM_STAMP)
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --build-in-source --template template.yaml
 	test -f .aws-sam/build/MacroFunction/jinja2/__init__.py
 	test -f .aws-sam/build/ControllerFunction/runner/handlers/controller.py
+	test -f .aws-sam/build/WorkerFunction/aws_lambda_powertools/logging/logger.py
+	test -f .aws-sam/build/ControllerFunction/aws_lambda_powertools/metrics/metrics.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(DEMO) .aws-sam .pytest_cache .ruff_cache .mypy_cache build *.egg-info
 
 # SAM builds each function with `BuildMethod: makefile`. The runner's functions get the runner
-# package alone (boto3 comes with the Lambda runtime); the macro gets its package and jinja2,
-# as arm64 wheels for the Lambda runtime.
+# package and Powertools for AWS Lambda (boto3 comes with the Lambda runtime); the macro gets its
+# package and jinja2; dependencies as arm64 wheels for the Lambda runtime.
 MACRO_REQUIREMENTS := jinja2==3.1.6 markupsafe==3.0.4
+RUNNER_REQUIREMENTS := $(shell sed -n 's/^ *"\(aws-lambda-powertools==[^"]*\)".*/\1/p' pyproject.toml)
 
 define copy_package
 	mkdir -p $(ARTIFACTS_DIR)
@@ -82,6 +85,9 @@ endef
 
 build-WorkerFunction build-CustomResourceFunction build-ControllerFunction:
 	$(call copy_package,runner)
+	python3.12 -m pip install --quiet --target $(ARTIFACTS_DIR) --only-binary=:all: \
+		--platform manylinux2014_aarch64 --python-version 3.12 --implementation cp \
+		$(RUNNER_REQUIREMENTS)
 
 build-MacroFunction:
 	$(call copy_package,macro)

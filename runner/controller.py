@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from runner import cfn_response
+from runner.events import ignore
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, RunRef
 from runner.ledger import MigrationLedger, MigrationRecord, run_summary
 from runner.lifecycle import (
@@ -46,6 +47,7 @@ MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25
 ANSWERED_POLL_SECONDS = 60  # once CloudFormation has its answer, poll less often
 LEASE_GRACE_SECONDS = 900
 Send = Callable[..., None]  # (event, body, budget=seconds left) -> None
+Notify = Callable[[MigrationRecord, str], None]  # (record written, "started"|"progress"|"ended")
 
 
 def window_seconds(service_timeout: int) -> int:
@@ -94,6 +96,13 @@ class Controller:
     send: Send = cfn_response.send
     clock: Callable[[], float] = time.time
     messages: list[str] = field(default_factory=list)
+    notify: Notify = ignore  # runner.events.RunNotifier: events and run metrics
+
+    def _notify(self, record: MigrationRecord, change: str) -> None:
+        try:
+            self.notify(record, change)
+        except Exception as exc:  # observing a run never changes its outcome
+            self.messages.append(f"could not report the run's {change}: {exc}")
 
     # ---- begin -------------------------------------------------------------------------------
 
@@ -220,7 +229,8 @@ class Controller:
                 operation=stack.operation,
                 requestType=req.request_type,
             )
-        self.ledger.update_owned(req.table, req.record_id, state["owner"], started)
+        record = self.ledger.update_owned(req.table, req.record_id, state["owner"], started)
+        self._notify(record, "started")
         state.update(runId=run_id, direction=direction, executionArn=arn)
         return _waiting(state, "run", now)
 
@@ -271,7 +281,8 @@ class Controller:
             "updatedAt": now,
         }
         if desc["status"] not in TERMINAL:
-            self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})
+            record = self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})
+            self._notify(record, "progress")
             if not state["answered"] and now >= state["deadline"]:
                 return self._timed_out_running(req, state, totals.counters)
             return _waiting(state, "run", now)
@@ -280,12 +291,12 @@ class Controller:
             changes = {**progress, "status": final, "endedAt": now}
             if req.dry_run:
                 changes["samples"] = json.loads(desc.get("output") or "{}").get("samples", [])
-            self._record(req, state, changes, release=True)
+            self._notify(self._record(req, state, changes, release=True), "ended")
             data = _data(final, state, totals.counters)
             return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)
         error = _failure(desc, totals.errors)
         changes = {**progress, "status": FAILED, "endedAt": now, "lastError": error[:2000]}
-        self._record(req, state, changes, release=True)
+        self._notify(self._record(req, state, changes, release=True), "ended")
         what = "Down" if state["direction"] == "down" else "Migration"
         reason = f"{what} {req.migration_id} on table {req.table} failed: {error}"
         return _to_answer(state, "FAILED", reason, _data(FAILED, state, totals.counters))
@@ -311,12 +322,13 @@ class Controller:
             "checkpoints are kept, so the next deploy resumes it. Raise ServiceTimeout (max 3600) "
             "or set OnTimeout: Continue."
         )
-        self._record(
+        record = self._record(
             req,
             state,
             {"status": FAILED, "lastError": error, "endedAt": int(self.clock())},
             release=True,
         )
+        self._notify(record, "ended")
         return _to_answer(state, "FAILED", error, _data(FAILED, state, counters))
 
     def _timed_out_waiting(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
@@ -380,7 +392,7 @@ class Controller:
                     "lastError": message[:2000],
                     "endedAt": int(self.clock()),
                 }
-                self._record(req, state, changes, release=True)
+                self._notify(self._record(req, state, changes, release=True), "ended")
             except Exception as exc:  # recording is best effort; the answer is not
                 self.messages.append(f"could not record the failure: {exc}")
         if not state.get("answered"):

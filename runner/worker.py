@@ -168,6 +168,19 @@ def _process(
         )
         count += 1
         done = page.next_key is None
+        # Keys only, and only at DEBUG: no item value is ever logged (runner.observability).
+        if page.items and logger.isEnabledFor(logging.DEBUG):
+            first, last = (
+                {k: page.items[i][k] for k in applier.key_names if k in page.items[i]}
+                for i in (0, -1)
+            )
+            logger.debug(
+                "page %s: %s items, keys %s to %s",
+                progress.pages,
+                len(page.items),
+                json.dumps(first, sort_keys=True),
+                json.dumps(last, sort_keys=True),
+            )
         now = clock()
         slowest = max(slowest, now - page_started)
         if not done and now + slowest > deadline:

@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -265,9 +267,11 @@ def _call_server(
     connection = Connection(endpoint_url=url)
     ledger = MigrationLedger(connection.client("dynamodb"), DEFAULT_HISTORY_TABLE)
     before = _runs(ledger)
+    events = _EventPrinter(connection.client("logs"), since=int(time.time() * 1000))
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
-    _follow(ledger, before, thread)
+    _follow(ledger, before, thread, events)
+    events()
     if failure:
         raise UserError(
             f"no dynamigrate emulator at {url} ({failure[0]}); start one with "
@@ -286,8 +290,31 @@ def _runs(ledger: MigrationLedger) -> dict[str, tuple[str, str | None]]:
         return {}
 
 
+class _EventPrinter:
+    """Prints the runner's EventBridge events as the server's rule delivers them to its log
+    group (dynamigrate.local.observe), each once."""
+
+    def __init__(self, logs: Any, since: int) -> None:
+        self.logs, self.since, self.seen = logs, since, set[str]()
+
+    def __call__(self) -> None:
+        from dynamigrate.local.observe import describe, events  # noqa: PLC0415
+
+        try:
+            found = events(self.logs, self.since)
+        except Exception:  # no log group yet, or no server: the deploy reports the latter
+            return
+        for event in found:
+            if event.get("id") not in self.seen:
+                self.seen.add(str(event.get("id")))
+                print(describe(event), flush=True)
+
+
 def _follow(
-    ledger: MigrationLedger, before: dict[str, tuple[str, str | None]], thread: threading.Thread
+    ledger: MigrationLedger,
+    before: dict[str, tuple[str, str | None]],
+    thread: threading.Thread,
+    events: Callable[[], None],
 ) -> None:
     """Progress bars from the history table while a deploy runs on the server: every migration
     the deploy runs gets its lines, even one that starts and ends between two polls."""
@@ -297,12 +324,15 @@ def _follow(
     started: set[str] = set()
     while thread.is_alive():
         thread.join(1.0)
+        events()
         try:
             records = ledger.records()
         except Exception:  # the server is not up (yet): the deploy reports it
             continue
         for record in records:
             key = f"{record.table}/{record.migration_id}"
+            if "logicalId" not in record.attributes:  # locked, not started: no label yet
+                continue
             if key in started or before.get(key) != (record.status, record.run_id):
                 started.add(key)
                 # labelled by logical id, as `local run` labels it

@@ -11,9 +11,17 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.local.cloudformation.intrinsics import Scope, resolve, state_machine_definition
+from dynamigrate.local.cloudformation.intrinsics import (
+    Scope,
+    evaluate_conditions,
+    parameter_values,
+    resolve,
+    state_machine_definition,
+)
+from dynamigrate.local.cloudformation.monitoring import create_monitoring
 from dynamigrate.local.emulator import REGION, deploy_function
 from dynamigrate.local.engine import HISTORY_TABLE, LocalEngine
+from dynamigrate.local.observe import route_events
 from dynamigrate.templates import load_template
 from runner.handlers import controller as controller_handler
 from runner.handlers import custom_resource as custom_resource_handler
@@ -49,6 +57,24 @@ def controller_definition(
     return state_machine_definition(resource, substitutions)
 
 
+def install_monitoring(
+    parameters: dict[str, str] | None = None,
+    template: Path = APPLICATION_TEMPLATE,
+    stack_name: str = APPLICATION_STACK,
+) -> dict[str, str]:
+    """The application's dashboard and failed-run alarm (and any topic), by logical id."""
+    application = load_template(template)
+    scope = Scope(parameters=parameter_values(application, parameters or {}), stack_name=stack_name)
+    evaluate_conditions(application, scope)
+    return create_monitoring(
+        application,
+        scope,
+        boto3.client("cloudwatch", region_name=REGION),
+        boto3.client("sns", region_name=REGION),
+        stack_name,
+    )
+
+
 class LocalApp(LocalEngine):
     """History table, worker, runner, controller steps and controller state machine."""
 
@@ -56,6 +82,9 @@ class LocalApp(LocalEngine):
         self, poll_seconds: int = 1, max_polls: int = 1000, worker_timeout: int = 900
     ) -> None:
         super().__init__(worker_timeout=worker_timeout)
+        self.logs = boto3.client("logs", region_name=REGION)
+        route_events(boto3.client("events", region_name=REGION), self.logs)
+        self.monitoring = install_monitoring()
         # In-process functions share the process environment: these are their variables.
         os.environ.update(
             HISTORY_TABLE=HISTORY_TABLE,

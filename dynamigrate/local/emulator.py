@@ -31,6 +31,10 @@ Adaptations:
    its stack record the status CloudFormation shows during that operation (e.g.
    UPDATE_ROLLBACK_IN_PROGRESS) and the LastUpdatedTime of an update (moto keeps none), which the
    runner reads with DescribeStacks exactly as on AWS.
+
+CloudWatch, CloudWatch Logs, EventBridge and SNS (moto's extras of the same pin) serve the
+runner's events, the application's dashboard and alarm unadapted: an EventBridge rule with a log
+group target delivers events as on AWS (dynamigrate.local.observe).
 """
 
 from __future__ import annotations

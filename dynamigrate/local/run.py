@@ -26,6 +26,7 @@ from dynamigrate.local.cloudformation.deployer import (
 from dynamigrate.local.cloudformation.protocol import response_receiver
 from dynamigrate.local.emulator import emulated_aws
 from dynamigrate.local.engine import set_default_environment
+from dynamigrate.local.observe import events, write_jsonl
 from dynamigrate.settings import render_settings
 from runner.attrs import Item, to_wire
 
@@ -38,6 +39,7 @@ class LocalRunResult:
     history: list[dict[str, Any]]
     history_rows: list[list[str]]
     samples: dict[str, tuple[Item | None, Item | None]]
+    events: list[dict[str, Any]]
 
 
 def _scan(client: Any, table: str) -> list[Item]:
@@ -92,6 +94,7 @@ def run_local(
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     with emulated_aws(), response_receiver() as receiver:
         app = LocalApp(poll_seconds=poll_seconds)
+        app.recorder.clear()
         deployer = LocalDeployer(app, receiver, progress=progress)
         started = time.monotonic()
         deployment = deployer.deploy(template, base, loaded, parameters, dry_run)
@@ -107,8 +110,12 @@ def run_local(
         records = deployer.ledger.records()
         history = [as_dict(r) for r in records]
         (out_dir / "history.json").write_text(json.dumps(history, indent=2, sort_keys=True) + "\n")
+        sent = events(app.logs)
+        write_jsonl(out_dir / "events.jsonl", [json.dumps(e, sort_keys=True) for e in sent])
+        write_jsonl(out_dir / "metrics.jsonl", list(app.recorder.metrics))
+        write_jsonl(out_dir / "logs.jsonl", list(app.recorder.logs))
         scanned = sum(int((h.get("counters") or {}).get("scanned", 0)) for h in history)
-        return LocalRunResult(deployment, seconds, scanned, history, rows(records), samples)
+        return LocalRunResult(deployment, seconds, scanned, history, rows(records), samples, sent)
 
 
 DRY_RUN_SAMPLES = 3
@@ -148,5 +155,5 @@ def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
     rate = result.scanned / result.seconds if result.seconds else 0.0
     write(
         f"\n{result.scanned} items scanned in {result.seconds:.1f} s ({rate:.0f} items/s); "
-        f"tables and history.json in {out_dir}/\n"
+        f"tables, history.json, events.jsonl, metrics.jsonl and logs.jsonl in {out_dir}/\n"
     )

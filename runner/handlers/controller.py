@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,7 @@ from runner import cfn_response
 if TYPE_CHECKING:
     from runner.controller import Controller
 
-logger = logging.getLogger()
-logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+logger: Any = logging.getLogger("runner.handlers.controller")
 
 
 @cache
@@ -27,6 +28,7 @@ def _controller() -> Controller:
     from botocore.config import Config
 
     from runner.controller import Controller
+    from runner.events import RunNotifier
     from runner.ledger import MigrationLedger
 
     config = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -36,18 +38,46 @@ def _controller() -> Controller:
         ledger=MigrationLedger(
             boto3.client("dynamodb", config=config), os.environ["HISTORY_TABLE"]
         ),
+        notify=RunNotifier(boto3.client("events", config=config)),
     )
+
+
+@contextmanager
+def _observed(event: dict[str, Any], context: Any) -> Iterator[Any]:
+    """The step's Powertools Logger with the request's and run's keys on every line; the plain
+    logger if the runner's modules cannot load (the `fail` step answers all the same)."""
+    scope = ExitStack()
+    try:
+        from runner import observability
+
+        state = event.get("state") or {}
+        keys = {
+            **observability.request_keys(event.get("event") or {}),
+            "controller_execution": event.get("controllerExecution"),
+            "run_id": state.get("runId"),
+            "direction": state.get("direction"),
+        }
+        log = scope.enter_context(observability.invocation(context, **keys))
+    except Exception:
+        log = logger
+    with scope:
+        yield log
 
 
 ANSWER_MARGIN_SECONDS = 5  # finish the answer's PUT this long before the invocation's Timeout
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+    with _observed(event, context) as log:
+        return _step(event, context, log)
+
+
+def _step(event: dict[str, Any], context: Any, log: Any) -> dict[str, Any] | None:
     action = event["action"]
     request = event["event"]
     budget = context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS
     if action == "fail":
-        _fail(request, event.get("state") or {}, event.get("error") or {}, budget)
+        _fail(request, event.get("state") or {}, event.get("error") or {}, budget, log)
         return None
     controller = _controller()
     if action == "begin":
@@ -61,20 +91,30 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     else:
         raise ValueError(f"unknown controller action {action!r}")
     for message in controller.messages:
-        logger.info(message)
+        log.info(message)
     controller.messages.clear()
-    logger.info("%s -> %s", action, json.dumps({k: state.get(k) for k in ("phase", "mode")}))
+    phase = json.dumps({k: state.get(k) for k in ("phase", "mode")})
+    run = {"run_id": state.get("runId"), "direction": state.get("direction")}
+    log.info("%s -> %s", action, phase, extra={k: v for k, v in run.items() if v})
     return state
 
 
 def _fail(
-    request: dict[str, Any], state: dict[str, Any], error: dict[str, Any], budget: float
+    request: dict[str, Any],
+    state: dict[str, Any],
+    error: dict[str, Any],
+    budget: float,
+    log: Any,
 ) -> None:
     """The Catch of every step. Answers even when the runner's own modules cannot load."""
     try:
-        _controller().fail(request, state, error, budget)
+        controller = _controller()
+        controller.fail(request, state, error, budget)
+        for message in controller.messages:
+            log.info(message)
+        controller.messages.clear()
     except Exception as exc:
-        logger.exception("the fail step could not use the controller")
+        log.exception("the fail step could not use the controller")
         if state.get("answered"):
             return
         reason = f"dynamigrate controller failed: {error.get('Error')}: {error.get('Cause')}"

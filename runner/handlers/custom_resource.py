@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import ExitStack
 from typing import Any
 
 from runner import cfn_response
 
-logger = logging.getLogger()
-logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+logger: Any = logging.getLogger("runner.handlers.custom_resource")
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
+    with ExitStack() as scope:
+        log = logger
+        try:
+            from runner import observability
+
+            keys = observability.request_keys(event)
+            log = scope.enter_context(observability.invocation(context, **keys))
+        except Exception:  # the answer does not depend on the logs
+            log.exception("structured logging is unavailable")
+        _start(event, log)
+
+
+def _start(event: dict[str, Any], log: Any) -> None:
     try:
         import boto3
 
@@ -31,9 +44,9 @@ def handler(event: dict[str, Any], context: Any) -> None:
             answered_poll_seconds=_optional_int(os.environ.get("ANSWERED_POLL_SECONDS")),
             max_event_age=int(os.environ.get("MAX_EVENT_AGE_SECONDS", "0")),
         )
-        logger.info("request %s: controller %s", event.get("RequestId"), arn or "already started")
+        log.info("request %s: controller %s", event.get("RequestId"), arn or "already started")
     except Exception as exc:
-        logger.exception("could not start the controller")
+        log.exception("could not start the controller")
         reason = f"dynamigrate runner could not start: {type(exc).__name__}: {exc}"
         cfn_response.send(event, cfn_response.build_body(event, cfn_response.FAILED, reason))
 

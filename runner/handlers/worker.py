@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from functools import cache
@@ -13,16 +12,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from runner import observability
 from runner.attrs import to_wire
 from runner.credentials import DataClient, assume_role
 from runner.errors import MigrationError
 from runner.history import History
+from runner.ledger import MigrationLedger
 from runner.retry import call_with_backoff
 from runner.worker import WorkRequest, check_reply, plan_run, run_segment, summarize
-
-logger = logging.getLogger()
-logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
-
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
 _ROLE_SESSION_SECONDS = 3600
@@ -90,6 +87,51 @@ def invoke_function(function: str, request: dict[str, Any], lambda_client: Any) 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     history = History(_client("dynamodb"), event.get("historyTable") or os.environ["HISTORY_TABLE"])
     req = WorkRequest.from_event(event)
+    keys = {
+        "table": req.run.table,
+        "migration": req.run.migration_id,
+        "run_id": req.run.run_id,
+        "direction": req.run.direction,
+        "segment": req.segment if event.get("action") == "work" else None,
+    }
+    with observability.invocation(context, **keys) as log:
+        observability.bind(**_run_keys(history, req))
+        if event.get("action") != "work":
+            return _step(event, context, req, history)
+        started = time.monotonic()
+        try:
+            out = _step(event, context, req, history)
+        except Exception as exc:
+            log.warning("segment %s stopped: %s", req.segment, type(exc).__name__)
+            raise
+        seconds = time.monotonic() - started
+        observability.emit(
+            observability.segment_metrics(req.run.table, req.run.migration_id, out, seconds)
+        )
+        return out
+
+
+def _run_keys(history: History, req: WorkRequest) -> dict[str, Any]:
+    """The stack, logical id and CloudFormation request of the run, from its history record
+    (the migration state machine passes the worker none of them)."""
+    record_id = req.run.migration_id + ("#dry-run" if req.run.dry_run else "")
+    try:
+        record = MigrationLedger(history.client, history.table_name).get(req.run.table, record_id)
+    except Exception:  # the keys are for the logs; the work does not depend on them
+        return {}
+    if record is None or record.run_id != req.run.run_id:
+        return {}
+    attrs = record.attributes
+    return {
+        "stack": attrs.get("stackId", {}).get("S"),
+        "logical_id": attrs.get("logicalId", {}).get("S"),
+        "cloudformation_request_id": attrs.get("requestId", {}).get("S"),
+    }
+
+
+def _step(
+    event: dict[str, Any], context: Any, req: WorkRequest, history: History
+) -> dict[str, Any]:
     if event.get("action") == "summarize":
         out = summarize(history, req.run, req.total_segments)
         if "samples" in out:

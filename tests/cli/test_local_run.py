@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from dynamigrate.cli import main
 from migrations import sample_data
+from runner import observability
+from tests.emf import check_emf
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "migrations" / "template.yaml"
@@ -78,12 +81,26 @@ Resources:
 """
 
 
-def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys):
+ITEM_KEY = re.compile(r'"i\d+"')
+SENTINEL = "sentinel-value-7f3a9c"  # in every item: no log line may ever show it
+
+
+@pytest.fixture
+def debug_logs():
+    """The runner's lines at DEBUG for one test (item keys may show there, values never)."""
+    observability.set_level("DEBUG")
+    yield
+    observability.set_level("INFO")
+
+
+def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys, debug_logs):
     template = tmp_path / "template.yaml"
     template.write_text(FAILING)
     data = tmp_path / "items.jsonl"
     big = "12345678901234567890123456789012345678"
-    data.write_text("".join(f'{{"pk": "i{i}", "big": {big}}}\n' for i in range(20)))
+    data.write_text(
+        "".join(f'{{"pk": "i{i}", "big": {big}, "note": "{SENTINEL}"}}\n' for i in range(20))
+    )
     out = tmp_path / "out"
     assert main(["local", "run", str(template), "--data", f"Items={data}", "--out", str(out)]) == 2
     printed = capsys.readouterr().out
@@ -98,6 +115,84 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert len(items) == 20
     assert all("flag" not in item for item in items)  # Down undid m1
     assert {item["big"]["N"] for item in items} == {big}  # 38 digits, exactly
+    _check_events(lines(out / "events.jsonl"))
+    _check_metrics((out / "metrics.jsonl").read_text().splitlines())
+    _check_logs((out / "logs.jsonl").read_text().splitlines())
+
+
+def _check_events(events: list[dict]) -> None:
+    """What EventBridge delivered: each run's start and end, with the record's essentials."""
+    assert {e["source"] for e in events} == {"dynamigrate"}
+    runs: dict[tuple[str, str], list[str]] = {}
+    for event in events:
+        detail = event["detail"]
+        runs.setdefault((detail["migration"], detail["direction"]), []).append(event["detail-type"])
+        assert detail["table"] == "items"
+        assert detail["runId"]
+        assert detail["stack"].startswith("arn:aws:cloudformation:")
+        assert event["resources"] == [detail["executionArn"]]
+    assert runs == {
+        ("m1", "up"): ["Migration Started", "Migration Succeeded"],
+        ("m2", "up"): ["Migration Started", "Migration Failed"],
+        ("m1", "down"): ["Migration Started", "Migration Rolled Back"],
+    }
+    ended = {(e["detail"]["migration"], e["detail"]["direction"]): e["detail"] for e in events}
+    assert ended["m1", "up"]["counters"]["updated"] == 20
+    assert ended["m1", "down"]["counters"]["scanned"] == 20
+    assert ended["m1", "down"]["durationSeconds"] >= 0
+    assert "does not exist in the item" in ended["m2", "up"]["error"]
+    assert ended["m1", "up"]["error"] is None
+
+
+def _check_metrics(metric_lines: list[str]) -> None:
+    """Valid EMF, per table and migration; outcomes also under [service] for the alarm."""
+    docs = [check_emf(line) for line in metric_lines]
+    assert {d["_aws"]["CloudWatchMetrics"][0]["Namespace"] for d in docs} == {"dynamigrate"}
+    assert all(
+        ["Table", "Migration"] in d["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for d in docs
+    )
+
+    def total(name: str, migration: str, direction: str) -> float:
+        return sum(
+            sum(d[name])
+            for d in docs
+            if name in d and d["Migration"] == migration and d["direction"] == direction
+        )
+
+    assert total("ItemsScanned", "m1", "up") == 20
+    assert total("ItemsChanged", "m1", "up") == 20
+    assert total("ItemsScanned", "m1", "down") == 20
+    assert total("RunsSucceeded", "m1", "up") == 1
+    assert total("RunsRolledBack", "m1", "down") == 1
+    assert total("RunsFailed", "m2", "up") == 1
+    assert total("RunsStarted", "m2", "up") == 1
+    failed = next(d for d in docs if "RunsFailed" in d)
+    assert ["service"] in failed["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    assert failed["service"] == "dynamigrate"
+
+
+def _check_logs(log_lines: list[str]) -> None:
+    """JSON lines, each with its migration's and requests' keys; no item value, even at DEBUG."""
+    logs = [json.loads(line) for line in log_lines]
+    assert not [line for line in log_lines if SENTINEL in line]
+    keys_at_debug = [
+        log for log in logs if log["level"] == "DEBUG" and ITEM_KEY.search(log["message"])
+    ]
+    assert keys_at_debug  # the lines were scanned at DEBUG, where item keys show
+    by_function: dict[str, list[dict]] = {}
+    for log in logs:
+        by_function.setdefault(log["function_name"], []).append(log)
+    request_keys = {"stack", "logical_id", "cloudformation_request_id", "function_request_id"}
+    for log in logs:
+        assert {"level", "message", "service", "migration", "table"} <= set(log), log
+        assert request_keys <= set(log), log
+    controller = by_function["dynamigrate-controller"]
+    assert all("controller_execution" in log for log in controller)
+    assert any({"run_id", "direction"} <= set(log) for log in controller)
+    worker = by_function["dynamigrate-worker"]
+    assert all({"run_id", "direction"} <= set(log) for log in worker)
+    assert any("segment" in log for log in worker)
+    assert "DynamoMigrations-runner" in by_function  # the custom resource's handler
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,9 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     )
     printed = capsys.readouterr()
     assert printed.out.count("SUCCESS") == 2
+    for migration in ("m1-add-a", "m2-add-b"):  # the events, as they come
+        assert f"event: Migration Started items/{migration} (up, run " in printed.out
+        assert f"event: Migration Succeeded items/{migration} (up, run " in printed.out
     assert printed.err.startswith("AddA ")  # progress labelled by logical id, as `local run` does
     assert {i["b"]["N"] for i in items(server).values()} == {"2"}
 
@@ -122,6 +125,9 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ROLLED_BACK AddD (m4-add-d)" in out
     assert "FAILED      Broken (m5-broken): Migration m5-broken on table items failed" in out
+    assert "event: Migration Failed items/m5-broken (up, run " in out
+    assert "event: Migration Rolled Back items/m4-add-d (down, run " in out
+    assert "items/m1-add-a" not in out  # only this deploy's events
     state = items(server)
     assert all("d" not in i and i["c"]["N"] == "3" for i in state.values())  # v2's c stays
 

@@ -28,6 +28,7 @@ from dynamigrate.local.cloudformation.intrinsics import (
     resolve,
     state_machine_definition,
 )
+from dynamigrate.local.cloudformation.monitoring import create_monitoring
 from dynamigrate.local.cloudformation.operation import (
     Result,
     Sent,
@@ -232,6 +233,13 @@ class LocalDeployer:
         for logical_id, items in (data or {}).items():
             self.resources.load(tables[logical_id], items)
         self.resources.create_functions(template, scope, base)
+        create_monitoring(
+            template,
+            scope,
+            boto3.client("cloudwatch", region_name=REGION),
+            boto3.client("sns", region_name=REGION),
+            self.stack_name,
+        )
         bodies: dict[str, Any] = {}
 
         def upload(key: str, body: bytes) -> str:

@@ -187,3 +187,35 @@ def test_the_controller_definition_passes_cfn_lints_state_machine_schema():
         }
     }
     assert [str(m) for m in cfnlint.api.lint(json.dumps(template), regions=["us-east-1"])] == []
+
+
+DEFAULT_BUS = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+
+
+def test_run_events_go_only_to_the_default_bus_and_only_from_the_controller():
+    (grant,) = [s for s in statements("ControllerFunction") if "events" in json.dumps(s["Action"])]
+    assert (grant["Action"], grant["Resource"]) == ("events:PutEvents", {"Fn::Sub": DEFAULT_BUS})
+    for other in ("WorkerFunction", "CustomResourceFunction", "MacroFunction"):
+        assert "events:" not in json.dumps(statements(other))
+
+
+def test_the_alarm_notifies_only_when_a_topic_is_given():
+    template = load_template(TEMPLATE)
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmTopic"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
+    }
+    alarm = resources()["FailedRunAlarm"]["Properties"]
+    only_with_topic = {
+        "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    }
+    assert alarm["AlarmActions"] == only_with_topic
+    assert alarm["TreatMissingData"] == "notBreaching"  # no run, no alarm
+
+
+def test_every_controller_step_names_its_execution_for_the_logs():
+    states = resources()["Controller"]["Properties"]["Definition"]["States"]
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert {
+        name: s["Parameters"]["Payload"].get("controllerExecution.$") for name, s in tasks.items()
+    } == dict.fromkeys(tasks, "$$.Execution.Id")
