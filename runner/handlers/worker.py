@@ -105,4 +105,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         history=history,
         invoke=lambda fn, request: invoke_function(fn, request, lambda_client),
         remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        cloudwatch=_data_client("cloudwatch", role),
+        # CloudWatch's period for DynamoDB is a minute; the emulator may publish faster.
+        metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
     )
