@@ -64,9 +64,12 @@ def application_usage(
             slots[qid] = (index, kind)
     queries.append(_query("t", table, None, "WriteThrottleEvents", period))
     queries.append(_query("tr", table, None, "ReadThrottleEvents", period))
+    # Periods start on whole periods of the epoch, as CloudWatch aligns minute data
+    # (GetMetricData API reference, StartTime), so each datum is one minute of DynamoDB's.
+    start = (int(now) // period - LOOKBACK_PERIODS) * period
     response = cloudwatch.get_metric_data(
         MetricDataQueries=queries,
-        StartTime=datetime.fromtimestamp(now - LOOKBACK_PERIODS * period, UTC),
+        StartTime=datetime.fromtimestamp(start, UTC),
         EndTime=datetime.fromtimestamp(now, UTC),
         ScanBy="TimestampDescending",
     )

@@ -73,6 +73,7 @@ class Pacer:
         self.pending = Observed()
         self.metered: Metered | None = None
         self.seen_throttle_events: float | None = None
+        self.own: dict[tuple[str, int], float] = {}  # the run's own units per (kind, minute)
 
     def observe(self, metered: Metered) -> None:
         self.metered = metered
@@ -91,7 +92,7 @@ class Pacer:
         current = self.store.load(self.run) if self.pace is None else None
         version = current.pace.version if current and current.pace else None
         pace = current.pace if current else self.pace
-        own = current.own if current else {}
+        own = current.own if current else self.own
         for _ in range(SYNC_ATTEMPTS):
             proposal = self._propose(pace, own, now)
             synced = self.store.propose(
@@ -101,10 +102,11 @@ class Pacer:
                 {"write": self.pending.write, "read": self.pending.read},
                 int(now // self.period),
             )
+            self.own = own = synced.own
             if synced.won:
                 self.pending = Observed()
                 return self._adopt(synced)
-            pace, own = synced.pace, synced.own
+            pace = synced.pace
             version = pace.version if pace else None
         if pace is not None:
             self._set(pace)
