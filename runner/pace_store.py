@@ -17,10 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner.errors import HistoryError
-from runner.history import RunRef
+from runner.history import PACE_SK, RunRef
 from runner.rate import Pace
 
-PACE_SK = "pace"
 KEEP_MINUTES = 10
 _FIELDS = {
     "write": "write",

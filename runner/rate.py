@@ -36,8 +36,12 @@ class Pace:
 
     @property
     def holding(self) -> str:
-        """What a user reads: `holding at 180 WCU/s: table T: the application uses ...`."""
-        return f"holding at {self.write:,.0f} WCU/s, {self.read:,.0f} RCU/s: {self.reason}"
+        return holding_line(self.write, self.read, self.reason)
+
+
+def holding_line(write: float, read: float, reason: str) -> str:
+    """What a user reads: `holding at 180 WCU/s, 500 RCU/s: table T: the application uses ...`."""
+    return f"holding at {write:,.0f} WCU/s, {read:,.0f} RCU/s: {reason}"
 
 
 def start(budget_write: float, budget_read: float, reason: str, now: float) -> Pace:

@@ -11,7 +11,7 @@ import pytest
 
 from dynamigrate.local import emulator
 from dynamigrate.local.engine import HISTORY_TABLE
-from runner.history import RunRef
+from runner.history import History, RunRef
 from runner.pace_store import PaceStore
 from runner.pacer import Pacer, table_refresh
 from runner.pacing import TokenBucket
@@ -158,6 +158,10 @@ def test_a_migration_on_a_small_table_stays_within_its_share_and_never_throttles
     assert float(pace["budgetWrite"]["N"]) == 10  # 50 % of 20 WCU
     assert pace["throttles"]["N"] == "0"
     assert "table Busy: the application uses 0 of 20 WCU/s, cap 50 %" in pace["reason"]["S"]
+    run = RunRef("Busy", "paced", "up", _run_id(engine))
+    shown = History(engine.dynamodb, HISTORY_TABLE).run_totals(run).pacing  # status, progress
+    assert shown["pacing"].startswith("holding at 10 WCU/s, 50 RCU/s: table Busy:")
+    assert shown["throttles"] == 0
 
 
 def _run_id(engine) -> str:
