@@ -37,8 +37,9 @@ Adaptations:
    (its rules and their sources; moto's side in dynamigrate.local.metering): a refused one answers
    ProvisionedThroughputExceededException and never reaches moto; a served one reports the units
    it consumed, and the consumed and throttled figures reach the emulator's CloudWatch
-   (namespace AWS/DynamoDB) as DynamoDB publishes them. `CAPACITY` is the model (its clock and
-   metric period replaceable for tests).
+   (namespace AWS/DynamoDB) as DynamoDB publishes them. A table's `OnDemandThroughput` (which moto
+   drops) is kept and shown in its descriptions. `CAPACITY` is the model (its clock and metric
+   period replaceable for tests).
 """
 
 from __future__ import annotations
@@ -324,12 +325,12 @@ def _metered_call(self: DynamoHandler, action: str) -> Any:
     response = json.loads(text)
     if action in TABLE_ACTIONS:
         description = response.get("TableDescription") or response.get("Table")
-        if description:
-            METERING.sync(description)
-        return status, headers, text
-    consumed = METERING.after(action, body, state, response)
-    if not report(body, action, consumed, response):
-        return status, headers, text
+        if not description or not METERING.described(action, body, description):
+            return status, headers, text
+    else:
+        consumed = METERING.after(action, body, state, response)
+        if not report(body, action, consumed, response):
+            return status, headers, text
     text = json.dumps(response)
     headers = {**headers, "x-amz-crc32": str(crc32(text.encode()) & 0xFFFFFFFF)}
     return status, headers, text

@@ -88,6 +88,20 @@ class Metering:
     def __init__(self, model: CapacityModel, table_of: Callable[[str], Table | None]) -> None:
         self.model = model
         self.table_of = table_of
+        self.maximums: dict[str, Wire] = {}  # OnDemandThroughput by table (moto drops it)
+
+    def described(self, action: str, body: Wire, description: Wire) -> bool:
+        """Keep a table's `OnDemandThroughput` (CreateTable/UpdateTable) and show it in its
+        TableDescription as DynamoDB does (DescribeTable API reference); True if it changed."""
+        name = description.get("TableName", "")
+        if action == "CreateTable":
+            self.maximums.pop(name, None)
+        if action in ("CreateTable", "UpdateTable") and body.get("OnDemandThroughput"):
+            self.maximums[name] = dict(body["OnDemandThroughput"])
+        if name in self.maximums:
+            description["OnDemandThroughput"] = self.maximums[name]
+        self.sync(description)
+        return name in self.maximums
 
     def sync(self, description: Wire) -> None:
         """Learn a table's (and its GSIs') capacity from a TableDescription."""
@@ -101,7 +115,10 @@ class Metering:
     def _table(self, name: str) -> Table | None:
         table = self.table_of(name)
         if table is not None and not self.model.known(name):
-            self.sync(table.describe(base_key="Table")["Table"])
+            description = table.describe(base_key="Table")["Table"]
+            if name in self.maximums:
+                description["OnDemandThroughput"] = self.maximums[name]
+            self.sync(description)
         return table
 
     def before(self, action: str, body: Wire) -> Any:

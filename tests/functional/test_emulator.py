@@ -348,3 +348,19 @@ def test_adaptation_6_consumed_capacity_is_measured_and_published(aws, capacity_
         EndTime=datetime.fromtimestamp(capacity_clock.now + 60, UTC),
     )["MetricDataResults"][0]
     assert data["Values"] == [3.0]
+
+
+def test_adaptation_6_an_on_demand_maximum_is_kept_shown_and_enforced(aws, capacity_clock):
+    client = _once()
+    client.create_table(
+        TableName="Cap",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        OnDemandThroughput={"MaxReadRequestUnits": 50, "MaxWriteRequestUnits": 5},
+    )
+    described = client.describe_table(TableName="Cap")["Table"]
+    assert described["OnDemandThroughput"]["MaxWriteRequestUnits"] == 5  # moto drops it
+    assert described["WarmThroughput"]["WriteUnitsPerSecond"] == 4000
+    items = [{"pk": {"S": f"k{i}"}} for i in range(8)]
+    assert _outcomes(client, items) == (5, 3)  # the maximum, far below the warm throughput
