@@ -59,7 +59,17 @@ def when(epoch: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-HEADER = ["table", "migration", "run", "status", "changed/scanned", "started", "ended", "error"]
+HEADER = [
+    "table",
+    "migration",
+    "run",
+    "status",
+    "changed/scanned",
+    "pace",
+    "started",
+    "ended",
+    "error",
+]
 _PREFIXES = re.compile(
     r"^(Migration \S+ (\(\w+\) )?(on table \S+ )?failed: |segment#\d+: |\w+(Error|Failed): |"
     r"Migration \S+: )"
@@ -86,10 +96,19 @@ def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str
         run,
         str(data.get("status", "")),
         f"{changed}/{counters.get('scanned', 0)}",
+        _pace(data),
         when(data.get("startedAt")),
         when(data.get("endedAt")),
         cause(data.get("lastError")),
     ]
+
+
+def _pace(data: dict[str, Any]) -> str:
+    """`180 WCU/s, 2 throttles`: the rate the run held last, and the throttles it saw."""
+    if "rate" not in data:
+        return "-"
+    throttles = int(data.get("throttles", 0))
+    return f"{float(data['rate']):,.0f} WCU/s, {throttles} throttle{'s' if throttles != 1 else ''}"
 
 
 def rows(records: list[MigrationRecord]) -> list[list[str]]:

@@ -47,11 +47,30 @@ def live(ledger: MigrationLedger, record: MigrationRecord | None) -> MigrationRe
         run_id,
         attrs.get("dryRun", {}).get("BOOL", False),
     )
-    totals = ledger.run_totals(run).counters
+    found = ledger.run_totals(run)
+    totals = found.counters
+    paced = _paced(found.pacing)
     if not any(totals.get(name) for name in COUNTERS):
-        return record
+        return dataclasses.replace(record, attributes={**attrs, **paced}) if paced else record
     counted = {"M": {name: {"N": str(n)} for name, n in totals.items()}}
-    return dataclasses.replace(record, attributes={**attrs, "counters": counted})
+    return dataclasses.replace(record, attributes={**attrs, **paced, "counters": counted})
+
+
+def _paced(pacing: dict[str, Any]) -> dict[str, Any]:
+    if not pacing:
+        return {}
+    return {"pacing": {"S": pacing["pacing"]}, "throttles": {"N": str(pacing["throttles"])}}
+
+
+def pacing(record: MigrationRecord | None) -> str:
+    """`holding at 180 WCU/s, ...: table T: the application uses 320 of 1,000 WCU/s, cap 50 %;
+    2 throttles`, or "" before the run's first page."""
+    attrs = record.attributes if record else {}
+    line = attrs.get("pacing", {}).get("S", "")
+    if not line:
+        return ""
+    throttles = int(attrs.get("throttles", {}).get("N", "0"))
+    return f"{line}; {throttles} throttle{'s' if throttles != 1 else ''}"
 
 
 class ProgressPrinter:
@@ -79,6 +98,8 @@ class ProgressPrinter:
         final = status not in ("RUNNING", "ROLLING_BACK", "PENDING")
         shown = bar(1, 1) if final and status != "FAILED" else bar(scanned, total)
         line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"
+        if not final and pacing(record):
+            line += f"  {pacing(record)}"
         if self.last.get(label) == line:
             return
         now = self.clock()

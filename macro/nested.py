@@ -9,8 +9,8 @@ from typing import Any
 from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
-# Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, DryRun, OnTimeout,
-# ServiceTimeout) may change without making an applied migration "edited".
+# Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, DryRun,
+# OnTimeout, ServiceTimeout) may change without making an applied migration "edited".
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
 
 
@@ -37,7 +37,7 @@ def normalized_spec(migration_id: str, props: dict[str, Any]) -> dict[str, Any]:
             spec[direction] = operation
     if "Target" in props:
         spec["Target"] = "${TargetTableName}"
-    for knob in ("MaxWritesPerSecond", "MaxConcurrency"):
+    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent"):
         if knob in props:
             spec[knob] = props[knob]
     return spec

@@ -279,6 +279,7 @@ class Controller:
             "segmentsDone": totals.segments_done,
             "pages": totals.pages,
             "updatedAt": now,
+            **totals.pacing,  # the rate it holds and why, throttles seen (runner.pacer)
         }
         if desc["status"] not in TERMINAL:
             record = self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})

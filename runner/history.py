@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from runner.attrs import Item
 from runner.errors import ConcurrentRunError, HistoryError
+from runner.rate import holding_line
 
 if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,6 +72,7 @@ class RunTotals:
     pages: int = 0
     errors: list[str] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)
+    pacing: dict[str, Any] = field(default_factory=dict)  # the run's pace (runner.pace_store)
 
 
 def _translate(exc: ClientError, what: str) -> HistoryError:
@@ -217,15 +219,33 @@ class History:
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def run_totals(self, run: RunRef) -> RunTotals:
-        """Sum the counters of every segment of a run (strongly consistent)."""
+        """Sum the counters of every segment of a run (strongly consistent), and its pace: the
+        same Query reads the run's `pace` record, so showing it costs no request."""
         totals = RunTotals()
         for item in self._items(
             "summing run progress",
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :segment)",
-            ExpressionAttributeValues={":pk": {"S": run.pk}, ":segment": {"S": SEGMENT_PREFIX}},
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": run.pk}},
         ):
-            _add_segment(totals, item)
+            sk = item.get("sk", {}).get("S", "")
+            if sk.startswith(SEGMENT_PREFIX):
+                _add_segment(totals, item)
+            elif sk == PACE_SK:
+                totals.pacing = _pacing(item)
         return totals
+
+
+PACE_SK = "pace"
+
+
+def _pacing(item: dict[str, Any]) -> dict[str, Any]:
+    """The pace record as users read it: the line that says the rate and why, and throttles."""
+
+    def number(name: str) -> float:
+        return float(item.get(name, {}).get("N", "0"))
+
+    line = holding_line(number("write"), number("read"), item.get("reason", {}).get("S", ""))
+    return {"pacing": line, "throttles": int(number("throttles")), "rate": number("write")}
 
 
 def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:

@@ -29,6 +29,21 @@ class TokenBucket:
         self._stamp = clock()
         self._lock = threading.Lock()
 
+    def set_rate(self, rate: float | None) -> None:
+        """A new rate from now on (the run's shared rate changed)."""
+        with self._lock:
+            self.rate = rate
+            self.burst = max(1.0, rate / 20) if rate else 0.0
+            self._tokens = min(self._tokens, self.burst)
+
+    def debit(self, count: float) -> None:
+        """Take `count` more without waiting (what a request consumed beyond its estimate); the
+        next `take` waits until the debt is paid."""
+        if not self.rate or count <= 0:
+            return
+        with self._lock:
+            self._tokens -= count
+
     def take(self, count: float = 1.0) -> None:
         if not self.rate:
             return

@@ -29,6 +29,11 @@ def auto_segments(item_count: int, size_bytes: int) -> int:
     return min(MAX_SEGMENTS, wanted)
 
 
+def running_segments(total_segments: int, max_concurrency: int | None) -> int:
+    """Segments that run at once: all of them, or MaxConcurrency."""
+    return max(1, min(total_segments, max_concurrency or total_segments))
+
+
 def writes_share(
     max_writes_per_second: float | None, total_segments: int, max_concurrency: int | None
 ) -> float | None:
@@ -38,7 +43,7 @@ def writes_share(
     """
     if not max_writes_per_second:
         return None
-    running = max(1, min(total_segments, max_concurrency or total_segments))
+    running = running_segments(total_segments, max_concurrency)
     return math.floor(float(max_writes_per_second) / running * 1000) / 1000
 
 

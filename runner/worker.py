@@ -19,9 +19,12 @@ from botocore.exceptions import ClientError
 from runner.conditions import placeholders_of
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
+from runner.metered import Metered
 from runner.operations import Invoke, PageApplier
+from runner.pace_store import PaceStore
+from runner.pacer import Pacer, table_refresh
 from runner.pacing import TokenBucket
-from runner.planning import auto_segments, paced_concurrency, writes_share
+from runner.planning import auto_segments, paced_concurrency, running_segments, writes_share
 from runner.source import pages, read_request
 from runner.spec import Direction, MigrationSpec, parse_spec
 
@@ -41,6 +44,8 @@ class WorkRequest:
     writes_per_second: float | None = None
     budget_seconds: float = 600.0
     concurrency: int = 8
+    capacity_percent: float = 50.0
+    running: int = 1
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> WorkRequest:
@@ -61,6 +66,8 @@ class WorkRequest:
             ),
             budget_seconds=float(event.get("budgetSeconds", 600)),
             concurrency=int(event.get("concurrency", 8)),
+            capacity_percent=float(raw.get("MaxCapacityPercent", 50)),
+            running=running_segments(total_segments, raw.get("MaxConcurrency")),
         )
 
 
@@ -107,13 +114,34 @@ def run_segment(
     invoke: Invoke,
     remaining_seconds: Callable[[], float],
     clock: Callable[[], float] = time.monotonic,
+    cloudwatch: Any = None,
+    metric_period: int = 60,
 ) -> dict[str, Any]:
-    """Process pages of one segment until it is done or the time budget is spent."""
+    """Process pages of one segment until it is done or the time budget is spent.
+
+    Reads and writes are paced in capacity units at the segment's share of the run's shared rate
+    (runner.pacer); `cloudwatch` (None: not read) tells what the application consumes.
+    """
     progress = history.load_segment(req.run, req.segment)
     if progress.done:
         return {"segment": req.segment, "done": True, "pages": 0, "counters": {}}
+    writes, reads = TokenBucket(None), TokenBucket(None)
+    pacer = Pacer(
+        PaceStore(history.client, history.table_name),
+        req.run,
+        req.running,
+        table_refresh(
+            client, cloudwatch, req.spec, req.direction, req.capacity_percent, metric_period
+        ),
+        writes,
+        reads,
+        period=metric_period,
+    )
+    metered = Metered(client, writes, reads)
+    pacer.observe(metered)
     try:
-        return _process(req, client, history, invoke, remaining_seconds, clock, progress)
+        pacer.sync(force=True)
+        return _process(req, metered, history, invoke, remaining_seconds, clock, progress, pacer)
     except Exception as exc:
         history.record_error(req.run, req.segment, f"{type(exc).__name__}: {exc}")
         raise
@@ -127,6 +155,7 @@ def _process(
     remaining_seconds: Callable[[], float],
     clock: Callable[[], float],
     progress: SegmentProgress,
+    pacer: Pacer,
 ) -> dict[str, Any]:
     spec, op = req.spec, req.spec.operation(req.direction)
     budget = min(req.budget_seconds, remaining_seconds() - SAFETY_MARGIN_SECONDS)
@@ -155,6 +184,7 @@ def _process(
             {k: v for k, v in applier.values.items() if k in used},
         )
     request = read_request(spec, req.segment, req.total_segments, extra_filter, extra)
+    request = pacer.paced_reads(request, client, spec)
     done, count, slowest = False, 0, 0.0
     invocation: Counter[str] = Counter()
     for page in pages(client, request, progress.checkpoint, spec.migration_id):
@@ -167,6 +197,10 @@ def _process(
             req.run, req.segment, progress, page.next_key, dict(result.counters), result.samples
         )
         count += 1
+        pacer.sync()
+        applier.concurrency = paced_concurrency(
+            req.concurrency, pacer.item_share(req.writes_per_second)
+        )
         done = page.next_key is None
         # Keys only, and only at DEBUG: no item value is ever logged (runner.observability).
         if page.items and logger.isEnabledFor(logging.DEBUG):

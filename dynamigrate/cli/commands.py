@@ -195,7 +195,7 @@ def status(
     app_stack: str | None,
 ) -> int:
     """Running migrations with their progress; a count of the others."""
-    from dynamigrate.progress import bar, counters, live  # noqa: PLC0415
+    from dynamigrate.progress import bar, counters, live, pacing  # noqa: PLC0415
 
     ledger = _ledger(connection, history_table, app_stack)
     while True:
@@ -216,6 +216,8 @@ def status(
                 f"{bar(scanned, _item_count(connection, record.table))} {scanned} scanned, "
                 f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
             )
+            if pacing(record):
+                print(f"  {pacing(record)}")
         summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no migrations"
         print(f"{len(running)} running; {summary}")
         if not watch or not running:

@@ -147,4 +147,7 @@ def _step(
         history=history,
         invoke=lambda fn, request: invoke_function(fn, request, lambda_client),
         remaining_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        cloudwatch=_data_client("cloudwatch", role),
+        # CloudWatch's period for DynamoDB is a minute; the emulator may publish faster.
+        metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
     )

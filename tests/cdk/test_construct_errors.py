@@ -119,6 +119,10 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
     [
         ({"max_writes_per_second": "500"}, "property MaxWritesPerSecond: must be an integer"),
         ({"on_timeout": "continue"}, "property OnTimeout: must be one of Fail, Continue"),
+        (
+            {"max_capacity_percent": 101},
+            "property MaxCapacityPercent: must be an integer from 1 to 100, got 101",
+        ),
         ({"target": "other"}, "property Target: is only allowed with Up.Function"),
         ({"migration_id": "two words"}, "property MigrationId: 'two words' must be 1-100"),
         (

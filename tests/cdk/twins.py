@@ -221,6 +221,31 @@ def query_gsi_delete(stack: cdk.Stack) -> None:
     _pinned(migration, "PurgeExpiredSessions")
 
 
+def capacity_percent(stack: cdk.Stack) -> None:
+    orders = dynamodb.Table(
+        stack,
+        "Orders",
+        partition_key=dynamodb.Attribute(name="pk", type=STRING),
+        billing_mode=dynamodb.BillingMode.PROVISIONED,
+        read_capacity=400,
+        write_capacity=200,
+    )
+    orders.node.default_child.override_logical_id("Orders")
+    total = {"#t": "total"}
+    migration = DynamoMigration(
+        stack,
+        "BackfillTotal",
+        table=orders,
+        migration_id="2026-02-01-backfill-total",
+        description="a busy production table; the migration takes at most a quarter of its "
+        "capacity",
+        up=Update("SET #t = if_not_exists(#t, :zero)", names=total, values={":zero": 0}),
+        max_capacity_percent=25,
+        max_writes_per_second=100,
+    )
+    _pinned(migration, "OrdersBackfillTotal")
+
+
 TWINS: dict[str, Callable[[cdk.Stack], None]] = {
     build.__name__: build
     for build in (
@@ -232,5 +257,6 @@ TWINS: dict[str, Callable[[cdk.Stack], None]] = {
         function_by_name,
         sam_function_target,
         query_gsi_delete,
+        capacity_percent,
     )
 }

@@ -78,3 +78,11 @@ def test_live_progress_reads_the_pages_committed_so_far():
     done = record("SUCCEEDED", runId={"S": "r1"}, counters={"M": {"scanned": {"N": "6000"}}})
     assert counters(live(runs, done))["scanned"] == 6000  # a finished run's record is final
     assert len(runs.asked) == 1
+
+
+def test_a_running_line_shows_the_rate_held_and_why_and_the_throttles():
+    stream = Stream(tty=False)
+    line = "holding at 180 WCU/s, 500 RCU/s: table T: the application uses 320 of 1,000 WCU/s"
+    running = record("RUNNING", pacing={"S": line}, throttles={"N": "2"})
+    ProgressPrinter(stream)("M", running, 10)
+    assert stream.text.rstrip().endswith(f"RUNNING  {line}; 2 throttles")

@@ -85,6 +85,14 @@ CASES = {
         with_(MaxWritesPerSecond="fast"),
         "property MaxWritesPerSecond: must be an integer from 1 to 40000, got 'fast'",
     ),
+    "capacity-percent-range": (
+        with_(MaxCapacityPercent=0),
+        "property MaxCapacityPercent: must be an integer from 1 to 100, got 0",
+    ),
+    "capacity-percent-type": (
+        with_(MaxCapacityPercent="half"),
+        "property MaxCapacityPercent: must be an integer from 1 to 100, got 'half'",
+    ),
     "concurrency-range": (
         with_(MaxConcurrency=5000),
         "property MaxConcurrency: must be an integer from 1 to 1000, got 5000",

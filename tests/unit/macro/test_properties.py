@@ -52,6 +52,7 @@ KEYS = [
     "Target",
     "MaxWritesPerSecond",
     "MaxConcurrency",
+    "MaxCapacityPercent",
     "DryRun",
     "OnTimeout",
     "ServiceTimeout",

@@ -31,7 +31,14 @@ class FakeClient:
         self.scans: list[dict[str, Any]] = []
 
     def describe_table(self, TableName: str) -> dict[str, Any]:
-        return {"Table": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}
+        return {
+            "Table": {
+                "TableName": TableName,
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+                "WarmThroughput": {"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000},
+            }
+        }
 
     def scan(self, **kw: Any) -> dict[str, Any]:
         self.scans.append(kw)
@@ -47,6 +54,8 @@ class FakeClient:
         return {"Item": item} if item else {}
 
     def update_item(self, TableName: str, Key: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        if TableName == "History" and Key["sk"]["S"] == "pace":
+            return {"Attributes": self._pace(Key, kw)}
         if TableName == "History":
             item = self.history.setdefault((Key["pk"]["S"], Key["sk"]["S"]), dict(Key))
             values = kw["ExpressionAttributeValues"]
@@ -66,6 +75,16 @@ class FakeClient:
         else:
             self.updates.append(Key)
         return {}
+
+    def _pace(self, key: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
+        """The run's pace record: SET `#name = :value` pairs (runner.pace_store)."""
+        item = self.history.setdefault((key["pk"]["S"], key["sk"]["S"]), dict(key))
+        names, values = kw["ExpressionAttributeNames"], kw["ExpressionAttributeValues"]
+        sets = kw["UpdateExpression"].split(" ADD ")[0].split(" REMOVE ")[0][4:]
+        for part in sets.split(", "):
+            name, value = part.split(" = ")
+            item[names.get(name, name)] = values[value]
+        return item
 
     def query(self, **kw: Any) -> dict[str, Any]:
         pk = kw["ExpressionAttributeValues"][":pk"]["S"]

@@ -1,0 +1,249 @@
+"""Adaptation 6 of dynamigrate.local.emulator: each DynamoDB request through the capacity model.
+
+moto's side of dynamigrate.local.capacity (which holds the rules and their sources): which
+resources a request reaches and what it costs, read from the request, moto's stored items before
+and after it, and the response. A request the model refuses never reaches moto and answers
+ProvisionedThroughputExceededException as DynamoDB does; a served one reports the units it
+consumed when asked (`ReturnConsumedCapacity`, which moto answers with a constant).
+
+Modelled: PutItem, UpdateItem, DeleteItem, GetItem, BatchWriteItem (as a whole request), Scan and
+Query; the capacity of each table and GSI from CreateTable/UpdateTable/DescribeTable. Not
+modelled (free, as moto serves them): BatchGetItem, TransactWriteItems, TransactGetItems.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+from dynamigrate.local.capacity import (
+    CapacityModel,
+    Charge,
+    Throughput,
+    item_size,
+    read_units,
+    write_units,
+)
+
+Wire = dict[str, Any]
+WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+TABLE_ACTIONS = ("CreateTable", "UpdateTable", "DescribeTable")
+THROTTLE_TYPE = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+
+
+def _wire(item: Item | None) -> Wire | None:
+    return None if item is None else dict(item.to_json()["Attributes"])
+
+
+def _stored(table: Table, key: Wire) -> Wire | None:
+    """The item moto holds under `key` (a primary key in DynamoDB JSON), if any."""
+    try:
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        return _wire(table.get_item(hash_value, range_value))
+    except Exception:  # a malformed key: moto itself answers the request's error
+        return None
+
+
+def _key_of(table: Table, item: Wire) -> Wire:
+    return {k: item[k] for k in table.table_key_attrs if k in item}
+
+
+def _partition(table: Table, item: Wire) -> str | None:
+    value = item.get(table.hash_key_attr)
+    return json.dumps(value, sort_keys=True) if value is not None else None
+
+
+def _index_writes(table: Table, before: Wire | None, after: Wire | None) -> list[Charge]:
+    """Write units on each GSI a write reaches (rule 5 of dynamigrate.local.capacity)."""
+    charges = []
+    for index in table.global_indexes:
+        keys = index.schema_key_attrs
+
+        def projected(item: Wire | None, index: Any = index, keys: list[str] = keys) -> Any:
+            if item is None or any(k not in item for k in keys):
+                return None
+            return _wire(index.project(Item(DynamoType(item[keys[0]]), None, dict(item))))
+
+        old, new = projected(before), projected(after)
+        if old == new:
+            continue
+        moved = old is not None and new is not None and any(old[k] != new[k] for k in keys)
+        units = 0.0
+        if old is not None and (new is None or moved):
+            units += write_units(item_size(old))
+        if new is not None:
+            units += write_units(item_size(new), 0 if moved else item_size(old))
+        charges.append(Charge(table.name, index.name, "write", units))
+    return charges
+
+
+class Metering:
+    """Turns requests into the model's charges; one instance serves the whole emulator."""
+
+    def __init__(self, model: CapacityModel, table_of: Callable[[str], Table | None]) -> None:
+        self.model = model
+        self.table_of = table_of
+        self.maximums: dict[str, Wire] = {}  # OnDemandThroughput by table (moto drops it)
+
+    def described(self, action: str, body: Wire, description: Wire) -> bool:
+        """Keep a table's `OnDemandThroughput` (CreateTable/UpdateTable) and show it in its
+        TableDescription as DynamoDB does (DescribeTable API reference); True if it changed."""
+        name = description.get("TableName", "")
+        if action == "CreateTable":
+            self.maximums.pop(name, None)
+        if action in ("CreateTable", "UpdateTable") and body.get("OnDemandThroughput"):
+            self.maximums[name] = dict(body["OnDemandThroughput"])
+        if name in self.maximums:
+            description["OnDemandThroughput"] = self.maximums[name]
+        self.sync(description)
+        return name in self.maximums
+
+    def sync(self, description: Wire) -> None:
+        """Learn a table's (and its GSIs') capacity from a TableDescription."""
+        mode = (description.get("BillingModeSummary") or {}).get("BillingMode")
+        on_demand = mode == "PAY_PER_REQUEST"
+        name = description["TableName"]
+        self.model.configure(name, None, Throughput.of(description, on_demand))
+        for index in description.get("GlobalSecondaryIndexes") or []:
+            self.model.configure(name, index["IndexName"], Throughput.of(index, on_demand))
+
+    def _table(self, name: str) -> Table | None:
+        table = self.table_of(name)
+        if table is not None and not self.model.known(name):
+            description = table.describe(base_key="Table")["Table"]
+            if name in self.maximums:
+                description["OnDemandThroughput"] = self.maximums[name]
+            self.sync(description)
+        return table
+
+    def before(self, action: str, body: Wire) -> Any:
+        """Admit or refuse a request (raises Throttled); returns what `after` needs."""
+        if action == "BatchWriteItem":
+            states = []
+            for name, requests in (body.get("RequestItems") or {}).items():
+                table = self._table(name)
+                if table is None:
+                    continue
+                for request in requests:
+                    states.append(self._write_state(table, action, request, name))
+            self.model.admit([c for s in states for c in s[3]])
+            return states
+        table = self._table(str(body.get("TableName", "")))
+        if table is None:
+            return None
+        if action in WRITES:
+            state = self._write_state(table, action, body, table.name)
+            self.model.admit(state[3])
+            return [state]
+        if action in ("GetItem", "Scan", "Query"):
+            consistent = bool(body.get("ConsistentRead"))
+            index = body.get("IndexName") if action != "GetItem" else None
+            gsi = index if index in {i.name for i in table.global_indexes} else None
+            key = _partition(table, body.get("Key") or {}) if action == "GetItem" else None
+            charge = Charge(table.name, gsi, "read", read_units(0, consistent), key)
+            self.model.admit([charge])
+            return (table, charge, consistent)
+        return None
+
+    def _write_state(
+        self, table: Table, action: str, request: Wire, name: str
+    ) -> tuple[Table, Wire, Wire | None, list[Charge]]:
+        if action == "BatchWriteItem":
+            put = (request.get("PutRequest") or {}).get("Item")
+            key = put if put is not None else (request.get("DeleteRequest") or {}).get("Key", {})
+        else:
+            put = request.get("Item") if action == "PutItem" else None
+            key = put if put is not None else request.get("Key") or {}
+        key = _key_of(table, key)
+        old = _stored(table, key)
+        units = write_units(item_size(old), item_size(put))
+        charges = [Charge(name, None, "write", units, _partition(table, key))]
+        charges += _index_writes(table, old, put if put is not None else old)
+        return table, key, old, charges
+
+    def after(self, action: str, body: Wire, state: Any, response: Wire) -> list[Wire]:
+        """Charge what a served request consumed; its ConsumedCapacity entries."""
+        if state is None:
+            return []
+        if action in WRITES or action == "BatchWriteItem":
+            consumed = []
+            for table, key, old, _ in state:
+                new = _stored(table, key)
+                charges = [
+                    Charge(
+                        table.name,
+                        None,
+                        "write",
+                        write_units(item_size(old), item_size(new)),
+                        _partition(table, key),
+                    )
+                ]
+                charges += _index_writes(table, old, new)
+                self.model.charge(charges)
+                consumed.append(charges)
+            return [_consumed(c, "write") for c in consumed]
+        table, estimate, consistent = state
+        items = response.get("Items")
+        if items is None:  # GetItem
+            size = item_size(response.get("Item"))
+        else:
+            size = sum(item_size(i) for i in items)
+            scanned, count = int(response.get("ScannedCount", 0)), len(items)
+            if scanned > count:  # filtered out: read too, at the page's mean size (or 1 byte)
+                size += (scanned - count) * (size // count if count else 1)
+        charge = Charge(
+            table.name, estimate.index, "read", read_units(size, consistent), estimate.key
+        )
+        self.model.charge([charge])
+        return [_consumed([charge], "read")]
+
+
+def _consumed(charges: list[Charge], kind: str) -> Wire:
+    """A ConsumedCapacity entry (INDEXES detail included) for one table's charges."""
+    field = "WriteCapacityUnits" if kind == "write" else "ReadCapacityUnits"
+    total = sum(c.units for c in charges)
+    entry: Wire = {"TableName": charges[0].table, "CapacityUnits": total, field: total}
+    base = [c for c in charges if c.index is None]
+    indexes = [c for c in charges if c.index is not None]
+    entry["Table"] = {
+        "CapacityUnits": sum(c.units for c in base),
+        field: sum(c.units for c in base),
+    }
+    if indexes:
+        entry["GlobalSecondaryIndexes"] = {
+            c.index: {"CapacityUnits": c.units, field: c.units} for c in indexes
+        }
+    return entry
+
+
+def report(body: Wire, action: str, consumed: list[Wire], response: Wire) -> bool:
+    """Put the measured ConsumedCapacity into a response when the request asked for it."""
+    wanted = body.get("ReturnConsumedCapacity", "NONE")
+    if wanted not in ("TOTAL", "INDEXES") or not consumed:
+        return False
+    if wanted == "TOTAL":
+        consumed = [
+            {k: v for k, v in c.items() if k not in ("Table", "GlobalSecondaryIndexes")}
+            for c in consumed
+        ]
+    if action == "BatchWriteItem":
+        merged: dict[str, Wire] = {}
+        for entry in consumed:
+            prior = merged.setdefault(
+                entry["TableName"], {"TableName": entry["TableName"], "CapacityUnits": 0.0}
+            )
+            prior["CapacityUnits"] += entry["CapacityUnits"]
+        response["ConsumedCapacity"] = list(merged.values())
+    else:
+        response["ConsumedCapacity"] = consumed[0]
+    return True
+
+
+def throttle_response(message: str) -> tuple[int, dict[str, str], str]:
+    body = json.dumps({"__type": THROTTLE_TYPE, "message": message})
+    return 400, {"Content-Type": "application/x-amz-json-1.0"}, body

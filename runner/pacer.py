@@ -1,0 +1,216 @@
+"""One worker's side of the run's shared pace: budget, shared rate, its segment's buckets.
+
+At its start and then at most every `SYNC_SECONDS` (checked at each page commit) a worker syncs
+with the run's pace record (runner.pace_store): one conditional write that reports its throttles
+and consumption and returns the rate all segments follow (runner.rate). Every
+`BUDGET_SECONDS` the syncing worker re-reads the budget: DescribeTable (auto scaling changes
+capacity) and CloudWatch (what the application uses: runner.headroom); a rise of the table's
+throttle events there counts as a throttle. The segment's share is the run's rate divided by the
+segments running at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from runner.capacity import Budget, budget, indexes_reached, read_limit, resources
+from runner.errors import MigrationError, RoleNotReadyError
+from runner.headroom import Usage, application_usage
+from runner.history import RunRef
+from runner.metered import Metered
+from runner.pace_store import PaceStore, Synced
+from runner.pacing import TokenBucket
+from runner.rate import Pace, advance, rebudget, start
+from runner.spec import Direction, MigrationSpec
+
+logger = logging.getLogger(__name__)
+
+SYNC_SECONDS = 2.0
+BUDGET_SECONDS = 60.0
+SYNC_ATTEMPTS = 3
+
+# (own consumption per (kind, minute), now) -> (budget, usage)
+Refresh = Callable[[dict[tuple[str, int], float], float], tuple[Budget, Usage]]
+
+
+@dataclass
+class Observed:
+    throttles: int = 0
+    write: float = 0.0
+    read: float = 0.0
+
+
+class Pacer:
+    """Keeps one segment's buckets at its share of the run's shared rate."""
+
+    def __init__(
+        self,
+        store: PaceStore,
+        run: RunRef,
+        running: int,
+        refresh: Refresh,
+        writes: TokenBucket,
+        reads: TokenBucket,
+        clock: Callable[[], float] = time.time,
+        period: int = 60,
+    ) -> None:
+        self.store = store
+        self.run = run
+        self.running = max(1, running)
+        self.refresh = refresh
+        self.writes = writes
+        self.reads = reads
+        self.clock = clock
+        self.period = period
+        self.pace: Pace | None = None
+        self.last_sync = -1e18
+        self.pending = Observed()
+        self.metered: Metered | None = None
+        self.seen_throttle_events: float | None = None
+        self.own: dict[tuple[str, int], float] = {}  # the run's own units per (kind, minute)
+
+    def observe(self, metered: Metered) -> None:
+        self.metered = metered
+
+    def sync(self, force: bool = False) -> Pace | None:
+        """Share what this worker saw and adopt the run's pace (at most every SYNC_SECONDS)."""
+        now = self.clock()
+        if not force and now - self.last_sync < SYNC_SECONDS:
+            return self.pace
+        self.last_sync = now
+        if self.metered is not None:
+            seen = self.metered.take()
+            self.pending.throttles += int(seen["throttles"])
+            self.pending.write += float(seen["write"])
+            self.pending.read += float(seen["read"])
+        current = self.store.load(self.run) if self.pace is None else None
+        version = current.pace.version if current and current.pace else None
+        pace = current.pace if current else self.pace
+        own = current.own if current else self.own
+        for _ in range(SYNC_ATTEMPTS):
+            proposal = self._propose(pace, own, now)
+            synced = self.store.propose(
+                self.run,
+                version if pace is None else pace.version,
+                proposal,
+                {"write": self.pending.write, "read": self.pending.read},
+                int(now // self.period),
+            )
+            self.own = own = synced.own
+            if synced.won:
+                self.pending = Observed()
+                return self._adopt(synced)
+            pace = synced.pace
+            version = pace.version if pace else None
+        if pace is not None:
+            self._set(pace)
+        return self.pace
+
+    def _propose(self, pace: Pace | None, own: dict[tuple[str, int], float], now: float) -> Pace:
+        throttled = self.pending.throttles
+        if pace is None or now - pace.budget_at >= BUDGET_SECONDS:
+            budget, usage = self.refresh(own, now)
+            if self.seen_throttle_events is not None and (
+                usage.throttle_events > self.seen_throttle_events
+            ):
+                throttled += 1  # the table throttled someone: the application, perhaps
+            self.seen_throttle_events = usage.throttle_events
+            if pace is None:
+                pace = start(budget.write, budget.read, budget.reason, now)
+            else:
+                pace = rebudget(pace, budget.write, budget.read, budget.reason, now)
+        return advance(pace, throttled, now)
+
+    def _adopt(self, synced: Synced) -> Pace | None:
+        if synced.pace is not None:
+            self._set(synced.pace)
+        return self.pace
+
+    def _set(self, pace: Pace) -> None:
+        if self.pace is None or (pace.write, pace.read) != (self.pace.write, self.pace.read):
+            logger.info("run %s: %s", self.run.run_id, pace.holding)
+        self.pace = pace
+        self.writes.set_rate(pace.write / self.running)
+        self.reads.set_rate(pace.read / self.running)
+
+    def item_share(self, writes_per_second: float | None) -> float | None:
+        """The segment's writes per second: the lower of MaxWritesPerSecond's share and the
+        units share (a write costs at least one unit), for sizing its write threads."""
+        units = self.pace.write / self.running if self.pace else None
+        shares = [s for s in (writes_per_second, units) if s]
+        return min(shares) if shares else None
+
+    def paced_reads(
+        self, request: dict[str, Any], client: Any, spec: MigrationSpec
+    ) -> dict[str, Any]:
+        """The read request with a `Limit` of about one second of the segment's read share."""
+        if self.pace is None:
+            return request
+        table = client.describe_table(TableName=spec.table_name)["Table"]
+        count, size = int(table.get("ItemCount") or 0), int(table.get("TableSizeBytes") or 0)
+        item_bytes = size / count if count and size else DEFAULT_ITEM_BYTES
+        limit = read_limit(self.pace.read / self.running, item_bytes, spec.source.consistent_read)
+        if "Limit" in request and request["Limit"] <= limit:
+            return request
+        return {**request, "Limit": limit}
+
+
+DEFAULT_ITEM_BYTES = 1024.0  # when DescribeTable has no size yet (it updates about every 6 hours)
+
+
+def table_refresh(
+    client: Any,
+    cloudwatch: Any,
+    spec: MigrationSpec,
+    direction: Direction,
+    percent: float,
+    period: int = 60,
+) -> Refresh:
+    """Budget and usage from DescribeTable (the table, or the Target it writes) and CloudWatch."""
+
+    def refresh(own: dict[tuple[str, int], float], now: float) -> tuple[Budget, Usage]:
+        source = client.describe_table(TableName=spec.table_name)["Table"]
+        written = source
+        if spec.target:
+            written = client.describe_table(TableName=spec.target)["Table"]
+        reached = indexes_reached(written, spec.operation(direction))
+        writes_to = resources(written, reached)
+        reads_from = next(
+            (r for r in resources(source) if r.index == spec.source.index_name),
+            resources(source, [])[0],
+        )
+        usage = _usage(cloudwatch, written["TableName"], [None, *reached], own, now, period)
+        used = dict(usage.used)
+        if spec.target or spec.source.index_name:
+            reading = _usage(
+                cloudwatch, spec.table_name, [spec.source.index_name], own, now, period
+            )
+            used.update({k: v for k, v in reading.used.items() if k[1] == "read"})
+        return budget(writes_to, reads_from, percent, used), usage
+
+    return refresh
+
+
+def _usage(
+    cloudwatch: Any,
+    table: str,
+    indexes: list[str | None],
+    own: dict[tuple[str, int], float],
+    now: float,
+    period: int,
+) -> Usage:
+    """The application's usage, or none known when CloudWatch cannot tell (a data role from
+    before this version lacks cloudwatch:GetMetricData: the budget then assumes an idle table)."""
+    if cloudwatch is None:
+        return Usage({}, None, 0.0)
+    try:
+        return application_usage(cloudwatch, table, indexes, own, now, period)
+    except (ClientError, MigrationError, RoleNotReadyError) as exc:
+        logger.warning("cannot read %s's consumption from CloudWatch: %s", table, exc)
+        return Usage({}, None, 0.0)

@@ -1,0 +1,82 @@
+"""The metered client: asks what each request consumed, charges it, counts throttles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from runner.metered import Metered
+from runner.pacing import TokenBucket
+
+
+class Client:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        if kwargs.get("Key") == "throttled":
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem"
+            )
+        return {"ConsumedCapacity": {"CapacityUnits": 5.0}}
+
+    def scan(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return {"Items": [], "ConsumedCapacity": {"CapacityUnits": 2.5}}
+
+    def describe_table(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return {}
+
+
+class Bucket(TokenBucket):
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.taken: list[float] = []
+
+    def take(self, count: float = 1.0) -> None:
+        self.taken.append(count)
+
+    def debit(self, count: float) -> None:
+        self.taken.append(count)
+
+
+def test_every_read_and_write_is_measured_and_charged_to_its_bucket():
+    client, writes, reads = Client(), Bucket(), Bucket()
+    metered = Metered(client, writes, reads)
+    metered.update_item(Key="k")
+    metered.scan(TableName="T")
+    metered.describe_table(TableName="T")
+    assert client.calls[0]["ReturnConsumedCapacity"] == "TOTAL"
+    assert client.calls[1]["ReturnConsumedCapacity"] == "TOTAL"
+    assert "ReturnConsumedCapacity" not in client.calls[2]
+    assert writes.taken == [1.0, 4.0]  # one unit before, the rest of its 5 after
+    assert reads.taken == [1.0, 1.5]
+    assert metered.take() == {"write": 5.0, "read": 2.5, "throttles": 0}
+    assert metered.take() == {"write": 0.0, "read": 0.0, "throttles": 0}
+
+
+def test_a_throttle_is_counted_and_still_raised():
+    metered = Metered(Client(), Bucket(), Bucket())
+    with pytest.raises(ClientError):
+        metered.update_item(Key="throttled")
+    assert metered.take()["throttles"] == 1
+
+
+def test_a_debt_makes_the_next_take_wait():
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(10, clock=lambda: now[0], sleep=sleep)
+    now[0] = 1.0
+    bucket.take()
+    bucket.debit(4)  # the write cost 5 units
+    bucket.take()
+    assert sum(slept) == pytest.approx(0.5, abs=0.01)  # 4 owed + 1 more at 10 units/s
