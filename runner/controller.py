@@ -18,10 +18,10 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -37,6 +37,10 @@ from runner.lifecycle import (
     decide,
     restores_old_properties,
 )
+
+if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25,000
@@ -63,7 +67,7 @@ def _stable_run_id(request_id: str) -> str:
     return hashlib.sha256(request_id.encode()).hexdigest()[:20]
 
 
-def _failure(desc: dict[str, Any], segment_errors: list[str]) -> str:
+def _failure(desc: Mapping[str, Any], segment_errors: list[str]) -> str:
     """Why an execution failed: the segments' own errors when they recorded any (a failed Map
     fails the execution with the Map's error, whose cause names no segment), else its cause."""
     if segment_errors:
@@ -86,8 +90,8 @@ def _message(cause: str | None) -> str:
 class Controller:
     """The steps, with every AWS dependency injected."""
 
-    sfn: Any
-    cloudformation: Any
+    sfn: SFNClient
+    cloudformation: CloudFormationClient
     ledger: MigrationLedger
     send: Send = cfn_response.send
     clock: Callable[[], float] = time.time

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import ClientError
 
 from runner.controller import execution_name, window_seconds
+
+if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 def service_timeout(props: dict[str, Any]) -> int:
@@ -72,7 +75,7 @@ def controller_input(
 
 def start_controller(
     event: dict[str, Any],
-    sfn: Any,
+    sfn: SFNClient,
     controller_arn: str,
     poll_seconds: int = 15,
     max_polls: int = 1000,

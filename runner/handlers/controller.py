@@ -12,15 +12,18 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner import cfn_response
+
+if TYPE_CHECKING:
+    from runner.controller import Controller
 
 logger: Any = logging.getLogger("runner.handlers.controller")
 
 
 @cache
-def _controller() -> Any:
+def _controller() -> Controller:
     import boto3
     from botocore.config import Config
 
