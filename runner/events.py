@@ -3,10 +3,11 @@
 The controller calls a `RunNotifier` each time it writes a run's record: when the run starts
 ("started"), at each poll while it runs ("progress", metrics only) and when it ends ("ended").
 Events go to the account's default event bus with source `dynamigrate` and the detail-types of
-DETAIL_TYPES (schema in the README, "Observing migrations"). Sending never fails a migration:
-PutEvents answers HTTP 200 even when entries fail, with `FailedEntryCount` and an `ErrorCode` /
-`ErrorMessage` per failed entry (PutEvents, Amazon EventBridge API Reference), so a failed entry,
-like a failed call, is logged and the run goes on.
+DETAIL_TYPES (schema in the README, "Observing migrations"). Sending never fails a migration. A
+request whose entries fail does not raise: its answer counts them in `FailedEntryCount`, and each
+unsuccessful entry carries `ErrorCode` and `ErrorMessage` instead of an id ("Sending events with
+PutEvents", EventBridge User Guide; PutEventsResponse, EventBridge API Reference). So a refused
+entry, like a failed call, is logged as a warning and the run goes on.
 """
 
 from __future__ import annotations
