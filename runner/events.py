@@ -24,6 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from runner import observability
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED
 from runner.ledger import MigrationRecord
+from runner.lifecycle import DRY_RUN_SUFFIX
 
 SOURCE = "dynamigrate"
 DETAIL_TYPES = {
@@ -33,7 +34,6 @@ DETAIL_TYPES = {
     FAILED: "Migration Failed",
     ROLLED_BACK: "Migration Rolled Back",
 }
-DRY_RUN_SUFFIX = "#dry-run"
 _deserializer = TypeDeserializer()
 
 
@@ -95,7 +95,7 @@ def run_metrics(record: MigrationRecord, change: str) -> observability.MetricSet
     about = detail(record)
     out = observability.MetricSet(
         record.table,
-        about["migration"],
+        record.migration_id,  # a dry run's record id (`<id>#dry-run`): its counts stay apart
         metadata={"run_id": record.run_id, "direction": about["direction"]},
     )
     if change in ("started", "progress") and record.status in (RUNNING, ROLLING_BACK):
