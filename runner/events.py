@@ -3,10 +3,11 @@
 The controller calls a `RunNotifier` each time it writes a run's record: when the run starts
 ("started"), at each poll while it runs ("progress", metrics only) and when it ends ("ended").
 Events go to the account's default event bus with source `dynamigrate` and the detail-types of
-DETAIL_TYPES (schema in the README, "Observing migrations"). Sending never fails a migration:
-PutEvents answers HTTP 200 even when entries fail, with `FailedEntryCount` and an `ErrorCode` /
-`ErrorMessage` per failed entry (PutEvents, Amazon EventBridge API Reference), so a failed entry,
-like a failed call, is logged and the run goes on.
+DETAIL_TYPES (schema in the README, "Observing migrations"). Sending never fails a migration. A
+request whose entries fail does not raise: its answer counts them in `FailedEntryCount`, and each
+unsuccessful entry carries `ErrorCode` and `ErrorMessage` instead of an id ("Sending events with
+PutEvents", EventBridge User Guide; PutEventsResponse, EventBridge API Reference). So a refused
+entry, like a failed call, is logged as a warning and the run goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from runner import observability
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED
 from runner.ledger import MigrationRecord
+from runner.lifecycle import DRY_RUN_SUFFIX
 
 SOURCE = "dynamigrate"
 DETAIL_TYPES = {
@@ -32,7 +34,6 @@ DETAIL_TYPES = {
     FAILED: "Migration Failed",
     ROLLED_BACK: "Migration Rolled Back",
 }
-DRY_RUN_SUFFIX = "#dry-run"
 _deserializer = TypeDeserializer()
 
 
@@ -94,7 +95,7 @@ def run_metrics(record: MigrationRecord, change: str) -> observability.MetricSet
     about = detail(record)
     out = observability.MetricSet(
         record.table,
-        about["migration"],
+        record.migration_id,  # a dry run's record id (`<id>#dry-run`): its counts stay apart
         metadata={"run_id": record.run_id, "direction": about["direction"]},
     )
     if change in ("started", "progress") and record.status in (RUNNING, ROLLING_BACK):

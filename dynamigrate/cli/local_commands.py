@@ -314,7 +314,7 @@ def _follow(
     ledger: MigrationLedger,
     before: dict[str, tuple[str, str | None]],
     thread: threading.Thread,
-    events: Callable[[], None],
+    events: Callable[[], None] = lambda: None,
 ) -> None:
     """Progress bars from the history table while a deploy runs on the server: every migration
     the deploy runs gets its lines, even one that starts and ends between two polls."""

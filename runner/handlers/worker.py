@@ -18,6 +18,7 @@ from runner.credentials import DataClient, assume_role
 from runner.errors import MigrationError
 from runner.history import History
 from runner.ledger import MigrationLedger
+from runner.lifecycle import DRY_RUN_SUFFIX
 from runner.retry import call_with_backoff
 from runner.worker import WorkRequest, check_reply, plan_run, run_segment, summarize
 
@@ -105,16 +106,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             log.warning("segment %s stopped: %s", req.segment, type(exc).__name__)
             raise
         seconds = time.monotonic() - started
-        observability.emit(
-            observability.segment_metrics(req.run.table, req.run.migration_id, out, seconds)
-        )
+        # A dry run's counts go under its record id (`<id>#dry-run`), apart from real runs'.
+        migration = req.run.migration_id + (DRY_RUN_SUFFIX if req.run.dry_run else "")
+        observability.emit(observability.segment_metrics(req.run.table, migration, out, seconds))
         return out
 
 
 def _run_keys(history: History, req: WorkRequest) -> dict[str, Any]:
     """The stack, logical id and CloudFormation request of the run, from its history record
     (the migration state machine passes the worker none of them)."""
-    record_id = req.run.migration_id + ("#dry-run" if req.run.dry_run else "")
+    record_id = req.run.migration_id + (DRY_RUN_SUFFIX if req.run.dry_run else "")
     try:
         record = MigrationLedger(history.client, history.table_name).get(req.run.table, record_id)
     except Exception:  # the keys are for the logs; the work does not depend on them

@@ -105,3 +105,12 @@ def test_a_dashboard_body_that_is_not_json_is_refused_naming_the_resource(aws):
     broken["Resources"]["Board"]["Properties"] = {"DashboardBody": "{widgets"}
     with pytest.raises(DeployError, match=r"Resource \[Board\] property DashboardBody: not JSON"):
         create_monitoring(broken, Scope(), cloudwatch, sns, "local")
+
+
+def test_an_alarm_property_of_the_wrong_type_is_refused_naming_resource_and_property(aws):
+    cloudwatch, sns = aws
+    template = json.loads(json.dumps(USER_TEMPLATE))
+    template["Resources"]["Slow"]["Properties"]["Period"] = "five minutes"
+    with pytest.raises(DeployError, match=r"Resource \[Slow\] property Period: 'five minutes'"):
+        create_monitoring(template, Scope(), cloudwatch, sns, "local")
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == []

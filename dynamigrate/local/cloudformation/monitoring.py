@@ -66,6 +66,8 @@ def create_monitoring(
             )
             if kind == DASHBOARD:
                 _check_body(logical_id, props.get("DashboardBody"))
+            if kind == ALARM:
+                alarm_request(logical_id, props)
             try:
                 created[logical_id] = _create(kind, logical_id, props, cloudwatch, sns, stack_name)
             except Exception as exc:
@@ -87,11 +89,32 @@ def _create(
         cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
         return name
     name = str(props.get("AlarmName") or f"{stack}-{logical_id}")
-    request: dict[str, Any] = {"AlarmName": name}
+    cloudwatch.put_metric_alarm(AlarmName=name, **alarm_request(logical_id, props))
+    return name
+
+
+def _typed(kind_of: type, value: Any) -> Any:
+    if kind_of is bool:
+        return _flag(value)
+    if kind_of is list:
+        if not isinstance(value, list):
+            raise TypeError("not a list")
+        return value
+    return kind_of(value)
+
+
+def alarm_request(logical_id: str, props: dict[str, Any]) -> dict[str, Any]:
+    """PutMetricAlarm's parameters from the alarm's properties (CloudFormation passes numbers
+    as strings too); a value of the wrong type is refused naming resource and property."""
+    request: dict[str, Any] = {}
     for prop, kind_of in ALARM_PROPERTIES.items():
         if prop not in props:
             continue
-        value = props[prop]
-        request[prop] = _flag(value) if kind_of is bool else kind_of(value)
-    cloudwatch.put_metric_alarm(**request)
-    return name
+        try:
+            request[prop] = _typed(kind_of, props[prop])
+        except (TypeError, ValueError) as exc:
+            raise DeployError(
+                f"Resource [{logical_id}] property {prop}: {props[prop]!r} is not a "
+                f"{kind_of.__name__} ({exc})"
+            ) from exc
+    return request

@@ -3,10 +3,11 @@ lines, even one that starts and ends between two polls; one it leaves alone gets
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
-from dynamigrate.cli.local_commands import _follow, _runs
+from dynamigrate.cli.local_commands import _EventPrinter, _follow, _runs
 from runner.ledger import MigrationRecord
 
 
@@ -68,3 +69,36 @@ def test_a_rerun_of_a_failed_migration_is_followed(capsys: Any) -> None:
     )
     _follow(ledger, _runs(ledger), _Done())  # type: ignore[arg-type]
     assert capsys.readouterr().err.startswith("AddA ")
+
+
+class _Logs:
+    """The events log group as EventBridge fills it: a later read sees one event more."""
+
+    def __init__(self) -> None:
+        started = {"id": "e1", "detail-type": "Migration Started", "detail": _detail(None)}
+        failed = {"id": "e2", "detail-type": "Migration Failed", "detail": _detail("boom")}
+        self.reads = [[started], [started, failed]]
+        self.since: list[int] = []
+
+    def filter_log_events(self, **request: Any) -> dict[str, Any]:
+        self.since.append(request["startTime"])
+        found = self.reads.pop(0) if len(self.reads) > 1 else self.reads[0]
+        events = [{"timestamp": 1 + n, "message": json.dumps(e)} for n, e in enumerate(found)]
+        return {"events": events}
+
+
+def _detail(error: str | None) -> dict[str, Any]:
+    return {"table": "items", "migration": "m1", "direction": "up", "runId": "r1", "error": error}
+
+
+def test_each_event_is_printed_once_as_it_comes(capsys: Any) -> None:
+    logs = _Logs()
+    printer = _EventPrinter(logs, since=1234)
+    printer()
+    printer()
+    printer()
+    assert capsys.readouterr().out.splitlines() == [
+        "event: Migration Started items/m1 (up, run r1)",
+        "event: Migration Failed items/m1 (up, run r1): boom",
+    ]
+    assert set(logs.since) == {1234}  # only events from the deploy's start

@@ -139,3 +139,10 @@ def test_an_outcome_counts_per_migration_and_application_wide_with_duration_and_
         [25.0],
         [2.0],
     )
+
+
+def test_a_dry_runs_metrics_stay_apart_from_real_runs():
+    dry = record("SUCCEEDED", endedAt=1010, dryRun=True)
+    dry = MigrationRecord.from_item({**dry.attributes, "sk": {"S": "m1#dry-run"}})
+    assert run_metrics(dry, "ended").document()["Migration"] == "m1#dry-run"
+    assert run_metrics(record("SUCCEEDED", endedAt=1010), "ended").document()["Migration"] == "m1"
