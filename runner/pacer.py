@@ -6,7 +6,8 @@ and consumption and returns the rate all segments follow (runner.rate). Every
 `BUDGET_SECONDS` the syncing worker re-reads the budget: DescribeTable (auto scaling changes
 capacity) and CloudWatch (what the application uses: runner.headroom); a rise of the table's
 throttle events there counts as a throttle. The segment's share is the run's rate divided by the
-segments running at once.
+segments working at once (those that synced lately: a finished segment's share goes to the
+others).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from runner.errors import MigrationError, RoleNotReadyError
 from runner.headroom import Usage, application_usage
 from runner.history import RunRef
 from runner.metered import Metered
-from runner.pace_store import PaceStore, Synced
+from runner.pace_store import ACTIVE_SECONDS, PaceStore, Synced, active_segments
 from runner.pacing import TokenBucket
 from runner.rate import Pace, advance, rebudget, start
 from runner.spec import Direction, MigrationSpec
@@ -59,6 +60,7 @@ class Pacer:
         reads: TokenBucket,
         clock: Callable[[], float] = time.time,
         period: int = 60,
+        segment: int = 0,
     ) -> None:
         self.store = store
         self.run = run
@@ -68,6 +70,9 @@ class Pacer:
         self.reads = reads
         self.clock = clock
         self.period = period
+        self.segment = segment
+        self.active = self.running
+        self.started = clock()
         self.pace: Pace | None = None
         self.last_sync = -1e18
         self.pending = Observed()
@@ -78,7 +83,11 @@ class Pacer:
     def observe(self, metered: Metered) -> None:
         self.metered = metered
 
-    def sync(self, force: bool = False) -> Pace | None:
+    def leave(self) -> None:
+        """The segment is done: its share goes to the segments still working."""
+        self.sync(force=True, leaving=True)
+
+    def sync(self, force: bool = False, leaving: bool = False) -> Pace | None:
         """Share what this worker saw and adopt the run's pace (at most every SYNC_SECONDS)."""
         now = self.clock()
         if not force and now - self.last_sync < SYNC_SECONDS:
@@ -101,8 +110,13 @@ class Pacer:
                 proposal,
                 {"write": self.pending.write, "read": self.pending.read},
                 int(now // self.period),
+                self.segment,
+                now,
+                leaving,
             )
             self.own = own = synced.own
+            if now - self.started >= ACTIVE_SECONDS:  # by then every running segment synced
+                self.active = min(self.running, active_segments(synced, now))
             if synced.won:
                 self.pending = Observed()
                 return self._adopt(synced)
@@ -136,13 +150,13 @@ class Pacer:
         if self.pace is None or (pace.write, pace.read) != (self.pace.write, self.pace.read):
             logger.info("run %s: %s", self.run.run_id, pace.holding)
         self.pace = pace
-        self.writes.set_rate(pace.write / self.running)
-        self.reads.set_rate(pace.read / self.running)
+        self.writes.set_rate(pace.write / self.active)
+        self.reads.set_rate(pace.read / self.active)
 
     def item_share(self, writes_per_second: float | None) -> float | None:
         """The segment's writes per second: the lower of MaxWritesPerSecond's share and the
         units share (a write costs at least one unit), for sizing its write threads."""
-        units = self.pace.write / self.running if self.pace else None
+        units = self.pace.write / self.active if self.pace else None
         shares = [s for s in (writes_per_second, units) if s]
         return min(shares) if shares else None
 
@@ -155,7 +169,7 @@ class Pacer:
         table = client.describe_table(TableName=spec.table_name)["Table"]
         count, size = int(table.get("ItemCount") or 0), int(table.get("TableSizeBytes") or 0)
         item_bytes = size / count if count and size else DEFAULT_ITEM_BYTES
-        limit = read_limit(self.pace.read / self.running, item_bytes, spec.source.consistent_read)
+        limit = read_limit(self.pace.read / self.active, item_bytes, spec.source.consistent_read)
         if "Limit" in request and request["Limit"] <= limit:
             return request
         return {**request, "Limit": limit}

@@ -136,6 +136,7 @@ def run_segment(
         writes,
         reads,
         period=metric_period,
+        segment=req.segment,
     )
     metered = Metered(client, writes, reads)
     pacer.observe(metered)
@@ -206,6 +207,8 @@ def _process(
         slowest = max(slowest, now - page_started)
         if not done and now + slowest > deadline:
             break
+    if done:
+        pacer.leave()
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
     # The next start key stays in the history table (the checkpoint), never in the payload.
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}

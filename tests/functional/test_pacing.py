@@ -168,3 +168,21 @@ def _run_id(engine) -> str:
     items = engine.dynamodb.scan(TableName=HISTORY_TABLE)["Items"]
     (pk,) = {i["pk"]["S"] for i in items if i["sk"]["S"] == "pace"}
     return pk.rsplit("#", 1)[1]
+
+
+def test_a_finished_segment_leaves_its_share_to_the_others(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=400)
+    run = RunRef("Busy", "paced", "up", "r4")
+    one, two = pacer(engine, clock, run), pacer(engine, clock, run)
+    two.segment = 1
+    one.sync(force=True)
+    two.sync(force=True)
+    assert two.writes.rate == 100  # two segments share 200 WCU/s
+    clock.now += 11  # both have worked long enough to know who else works
+    one.sync()
+    two.sync()
+    assert two.writes.rate == 100
+    one.leave()
+    clock.now += 3
+    two.sync()
+    assert two.writes.rate == 200  # the one still working takes the whole rate
