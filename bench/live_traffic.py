@@ -1,13 +1,16 @@
 """Live traffic: an application and a migration on one table, with the emulator's capacity model.
 
-    .venv/bin/python bench/live_traffic.py [--items 1000] [--capacity 100] [--app-writes 15]
-        [--app-reads 20] [--modes provisioned,on-demand] [--ways unpaced,static,default] [--json]
+    .venv/bin/python bench/live_traffic.py [--items 600] [--capacity 40] [--app-writes 6]
+        [--app-reads 10] [--warmup 6] [--modes provisioned,on-demand]
+        [--ways unpaced,static,default] [--json]
 
 A simulated application writes and reads steadily (a fifth of its requests on one hot key; items
 of 1.5 KB, so a write costs 2 write units and an eventually consistent read half a read unit)
 on a table of `--capacity` write and read units: provisioned, or on-demand with that
-`OnDemandThroughput` maximum. After a warm-up of `--warmup` seconds (CloudWatch then shows the
-application's use), a migration updates every one of `--items` items over 4 segments, three
+`OnDemandThroughput` maximum. The emulator serves a few hundred requests per second in all, so
+the capacities are scaled down to it. After a warm-up of `--warmup` seconds (CloudWatch then shows
+the application's use; a provisioned table has banked the capacity the application left unused as
+burst, at most 300 s of it), a migration updates every one of `--items` items over 4 segments, three
 ways:
 
 - unpaced: the worker before capacity pacing (today's default without `MaxWritesPerSecond`);
@@ -184,11 +187,11 @@ def measure(mode: str, way: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--capacity", type=int, default=100)
-    parser.add_argument("--app-writes", type=float, default=15.0)
-    parser.add_argument("--app-reads", type=float, default=20.0)
-    parser.add_argument("--warmup", type=float, default=12.0)
+    parser.add_argument("--items", type=int, default=600)
+    parser.add_argument("--capacity", type=int, default=40)
+    parser.add_argument("--app-writes", type=float, default=6.0)
+    parser.add_argument("--app-reads", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=6.0)
     parser.add_argument("--modes", default="provisioned,on-demand")
     parser.add_argument("--ways", default="unpaced,static,default")
     parser.add_argument("--json", action="store_true")
