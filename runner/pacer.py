@@ -2,12 +2,12 @@
 
 At its start and then at most every `SYNC_SECONDS` (checked at each page commit) a worker syncs
 with the run's pace record (runner.pace_store): one conditional write that reports its throttles
-and consumption and returns the rate all segments follow (runner.rate). Every
-`BUDGET_SECONDS` the syncing worker re-reads the budget: DescribeTable (auto scaling changes
-capacity) and CloudWatch (what the application uses: runner.headroom); a rise of the table's
-throttle events there counts as a throttle. The segment's share is the run's rate divided by the
-segments working at once (those that synced lately: a finished segment's share goes to the
-others).
+and consumption and returns the rate all segments follow (runner.rate). Once per metric period
+(a minute, CloudWatch's for DynamoDB) the syncing worker re-reads the budget: DescribeTable (auto
+scaling changes capacity) and CloudWatch (what the application uses: runner.headroom); a rise of
+the table's throttle events there counts as a throttle. The segment's share is the run's rate
+divided by the segments working at once (those that synced lately: a finished segment's share
+goes to the others).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from runner.spec import Direction, MigrationSpec
 logger = logging.getLogger(__name__)
 
 SYNC_SECONDS = 2.0
-BUDGET_SECONDS = 60.0
 SYNC_ATTEMPTS = 3
 
 # (own consumption per (kind, minute), now) -> (budget, usage)
@@ -128,7 +127,7 @@ class Pacer:
 
     def _propose(self, pace: Pace | None, own: dict[tuple[str, int], float], now: float) -> Pace:
         throttled = self.pending.throttles
-        if pace is None or now - pace.budget_at >= BUDGET_SECONDS:
+        if pace is None or now - pace.budget_at >= self.period:
             budget, usage = self.refresh(own, now)
             if self.seen_throttle_events is not None and (
                 usage.throttle_events > self.seen_throttle_events
