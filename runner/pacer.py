@@ -76,7 +76,7 @@ class Pacer:
         self.last_sync = -1e18
         self.pending = Observed()
         self.metered: Metered | None = None
-        self.seen_throttle_events: float | None = None
+        self.seen_minute: int | None = None  # the latest minute whose throttle events counted
         self.own: dict[tuple[str, int], float] = {}  # the run's own units per (kind, minute)
 
     def observe(self, metered: Metered) -> None:
@@ -129,11 +129,10 @@ class Pacer:
         throttled = self.pending.throttles
         if pace is None or now - pace.budget_at >= self.period:
             budget, usage = self.refresh(own, now)
-            if self.seen_throttle_events is not None and (
-                usage.throttle_events > self.seen_throttle_events
-            ):
-                throttled += 1  # the table throttled someone: the application, perhaps
-            self.seen_throttle_events = usage.throttle_events
+            if usage.minute is not None and usage.minute != self.seen_minute:
+                if usage.throttle_events > 0:
+                    throttled += 1  # the table throttled someone in a new minute: the application?
+                self.seen_minute = usage.minute
             if pace is None:
                 pace = start(budget.write, budget.read, budget.reason, now)
             else:

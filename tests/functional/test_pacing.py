@@ -186,3 +186,26 @@ def test_a_finished_segment_leaves_its_share_to_the_others(engine, clock):
     clock.now += 3
     two.sync()
     assert two.writes.rate == 200  # the one still working takes the whole rate
+
+
+def test_throttles_the_application_met_slow_the_run(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=10)
+    from botocore.config import Config
+
+    app = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+    throttled = 0
+    for i in range(30):  # the application alone overruns the table in this minute
+        try:
+            app.put_item(TableName="Busy", Item={"pk": {"S": f"app{i}"}})
+        except app.exceptions.ProvisionedThroughputExceededException:
+            throttled += 1
+    assert throttled == 20
+    clock.now += 60
+    app.get_item(TableName="Busy", Key={"pk": {"S": "app0"}})  # the minute reaches CloudWatch
+    run = RunRef("Busy", "paced", "up", "r5")
+    paced = pacer(engine, clock, run, running=1, cloudwatch=boto3.client("cloudwatch"))
+    paced.sync(force=True)
+    assert paced.pace is not None
+    assert paced.pace.budget_write == pytest.approx(5 - 10 / 60)  # it consumed 10 in the minute
+    assert paced.pace.throttles == 1  # CloudWatch's WriteThrottleEvents counted once...
+    assert paced.pace.write == pytest.approx(paced.pace.budget_write / 2)  # ...halve the rate
