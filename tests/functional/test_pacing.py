@@ -209,3 +209,15 @@ def test_throttles_the_application_met_slow_the_run(engine, clock):
     assert paced.pace.budget_write == pytest.approx(5 - 10 / 60)  # it consumed 10 in the minute
     assert paced.pace.throttles == 1  # CloudWatch's WriteThrottleEvents counted once...
     assert paced.pace.write == pytest.approx(paced.pace.budget_write / 2)  # ...halve the rate
+
+
+def test_a_scan_page_reads_about_one_second_of_the_segments_read_share(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=100, rcu=20)
+    run = RunRef("Busy", "paced", "up", "r6")
+    paced = pacer(engine, clock, run, running=2)
+    paced.sync(force=True)
+    spec = parse_spec(SPEC)
+    request = paced.paced_reads({"TableName": "Busy"}, engine.dynamodb, spec)
+    # 50 % of 20 RCU over 2 segments: 5 RCU/s each, 8 KB a unit eventually consistent, 1 KB items
+    assert request["Limit"] == 40
+    assert paced.paced_reads({"Limit": 25}, engine.dynamodb, spec)["Limit"] == 25  # PageSize
