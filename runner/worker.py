@@ -170,7 +170,7 @@ def _process(
         target_key_names=key_names(client, spec.target) if spec.target else None,
         bucket=TokenBucket(req.writes_per_second),
         dry_run=req.dry_run,
-        concurrency=paced_concurrency(req.concurrency, req.writes_per_second),
+        concurrency=paced_concurrency(req.concurrency, pacer.item_share(req.writes_per_second)),
     )
     extra_filter: str | None = None
     extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})
