@@ -97,14 +97,15 @@ class PaceStore:
         run: RunRef,
         seen: int | None,
         proposal: Pace,
-        own: dict[str, float],
+        own: dict[tuple[str, int], float],
         minute: int,
         segment: int = 0,
         now: float = 0.0,
         leaving: bool = False,
     ) -> Synced:
-        """Write `proposal` if the record is still at version `seen` (None: absent); stamp
-        `segment` as working at `now`, or remove its stamp when it is `leaving`."""
+        """Write `proposal` if the record is still at version `seen` (None: absent), add the
+        run's own units by (kind, minute); stamp `segment` as working at `now`, or remove its
+        stamp when it is `leaving`."""
         names = {f"#{f}": a for f, a in _FIELDS.items()}
         values: dict[str, Any] = {
             f":{f}": _number(getattr(proposal, f)) for f in _FIELDS if f != "version"
@@ -116,11 +117,10 @@ class PaceStore:
             sets.append(f"seg_{segment} = :now")
             values[":now"] = _number(float(now))
         adds = []
-        for kind in ("w", "r"):
-            units = own.get("write" if kind == "w" else "read", 0.0)
-            if units:
-                adds.append(f"own_{kind}_{minute} :own_{kind}")
-                values[f":own_{kind}"] = _number(float(units))
+        for n, ((kind, at), units) in enumerate(sorted(own.items())):
+            if units and at > minute - KEEP_MINUTES:
+                adds.append(f"own_{kind}_{at} :own{n}")
+                values[f":own{n}"] = _number(float(units))
         removes = [f"own_{k}_{minute - KEEP_MINUTES}" for k in ("w", "r")]
         if leaving:
             removes.append(f"seg_{segment}")

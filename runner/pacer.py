@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -42,8 +42,7 @@ Refresh = Callable[[dict[tuple[str, int], float], float], tuple[Budget, Usage]]
 @dataclass
 class Observed:
     throttles: int = 0
-    write: float = 0.0
-    read: float = 0.0
+    units: dict[tuple[str, int], float] = field(default_factory=dict)  # runner.metered.Units
 
 
 class Pacer:
@@ -93,10 +92,10 @@ class Pacer:
             return self.pace
         self.last_sync = now
         if self.metered is not None:
-            seen = self.metered.take()
-            self.pending.throttles += int(seen["throttles"])
-            self.pending.write += float(seen["write"])
-            self.pending.read += float(seen["read"])
+            units, throttles = self.metered.take()
+            self.pending.throttles += throttles
+            for slot, value in units.items():
+                self.pending.units[slot] = self.pending.units.get(slot, 0.0) + value
         current = self.store.load(self.run) if self.pace is None else None
         version = current.pace.version if current and current.pace else None
         pace = current.pace if current else self.pace
@@ -107,7 +106,7 @@ class Pacer:
                 self.run,
                 version if pace is None else pace.version,
                 proposal,
-                {"write": self.pending.write, "read": self.pending.read},
+                self.pending.units,
                 int(now // self.period),
                 self.segment,
                 now,

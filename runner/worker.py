@@ -138,7 +138,7 @@ def run_segment(
         period=metric_period,
         segment=req.segment,
     )
-    metered = Metered(client, writes, reads)
+    metered = Metered(client, writes, reads, period=metric_period)
     pacer.observe(metered)
     try:
         pacer.sync(force=True)

@@ -67,12 +67,14 @@ def pacer(engine, clock, run: RunRef, running: int = 2, cloudwatch: Any = None) 
 
 
 class Seen:
-    def __init__(self, throttles: int = 0, write: float = 0.0) -> None:
-        self.throttles, self.write = throttles, write
+    """What a segment's metered client saw: throttles, and its own units by (kind, minute)."""
 
-    def take(self) -> dict[str, float | int]:
-        out = {"write": self.write, "read": 0.0, "throttles": self.throttles}
-        self.throttles, self.write = 0, 0.0
+    def __init__(self) -> None:
+        self.throttles, self.units = 0, {}
+
+    def take(self) -> tuple[dict, int]:
+        out = (self.units, self.throttles)
+        self.units, self.throttles = {}, 0
         return out
 
 
@@ -134,7 +136,7 @@ def test_the_migrations_own_units_are_not_counted_as_the_applications(engine, cl
     for i in range(120):  # and the application's: 120, over two seconds
         clock.now += i == 60
         client.put_item(TableName="Busy", Item={"pk": {"S": f"a{i}"}})
-    seen.write = 60.0
+    seen.units = {("w", int(clock.now // 60)): 60.0}
     clock.now += 3
     paced.sync()
     clock.now += 60
