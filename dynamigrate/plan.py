@@ -3,7 +3,9 @@
 Each migration is compared with the history table (applied, changed since applied, running,
 failed, pending); each pending one gets an estimate from its table's size and item count:
 DynamoDB read and write request units, state transitions and Lambda time, in US dollars at
-published us-east-1 on-demand prices.
+published us-east-1 on-demand prices, and its duration at the capacity budget the run will take
+(runner.capacity: `MaxCapacityPercent` of the table's and its indexes' capacity; the run also
+leaves what the application uses, which a plan cannot know, so it is a lower bound).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
 from macro.state_machine import segments_of
 from runner.attrs import to_wire
+from runner.capacity import DEFAULT_PERCENT, budget, indexes_reached, resources
 from runner.history import FAILED, RUNNING, SUCCEEDED
 from runner.item_check import item_size
 from runner.ledger import MigrationLedger
-from runner.planning import auto_segments
+from runner.planning import auto_segments, running_segments
+from runner.spec import parse_spec
 
 # us-east-1, on demand (November 2026)
 WRITE_PER_MILLION = 0.625
@@ -45,6 +49,8 @@ class Estimate:
     transitions: int
     lambda_seconds: float
     dollars: float
+    duration_seconds: float = 0.0
+    budget: str = ""  # the rate the duration assumes, and why
 
 
 @dataclass
@@ -95,7 +101,43 @@ def table_size(dynamodb: Any, table: str) -> tuple[int, int]:
     return count, count * sum(sizes) // len(sizes)
 
 
-def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
+def duration(
+    props: dict[str, Any],
+    read_units: float,
+    write_units: float,
+    items: int,
+    written: dict[str, Any] | None,
+    source: dict[str, Any] | None,
+) -> tuple[float, str]:
+    """Seconds one run takes at its budget (and at most at MaxWritesPerSecond), and the budget.
+
+    `written` and `source` are DescribeTable's tables (None: unknown, only the workers' pace).
+    """
+    segments = segments_of(props) or 1
+    running = running_segments(segments, props.get("MaxConcurrency"))
+    seconds = [items / (ITEMS_PER_WORKER_SECOND * running)]
+    why = f"{running} segments at {ITEMS_PER_WORKER_SECOND:.0f} items/s"
+    if written is not None and source is not None:
+        operation = parse_spec({"MigrationId": "plan", "TableName": "plan", **props}).up
+        percent = float(props.get("MaxCapacityPercent", DEFAULT_PERCENT))
+        writes_to = resources(written, indexes_reached(written, operation))
+        reads_from = resources(source, [])[0]
+        chosen = budget(writes_to, reads_from, percent)
+        seconds += [write_units / chosen.write, read_units / chosen.read]
+        why = f"{chosen.write:,.0f} WCU/s, {chosen.read:,.0f} RCU/s: {chosen.reason}"
+    if props.get("MaxWritesPerSecond") and not props.get("DryRun"):
+        seconds.append(items / float(props["MaxWritesPerSecond"]))
+        why += f"; MaxWritesPerSecond {props['MaxWritesPerSecond']}"
+    return max(seconds), why
+
+
+def estimate(
+    props: dict[str, Any],
+    items: int,
+    size_bytes: int,
+    written: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
+) -> Estimate:
     """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes."""
     average_kb = max(1, math.ceil(size_bytes / max(items, 1) / 1024))
     read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
@@ -115,7 +157,10 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
         + seconds * WORKER_GB * LAMBDA_GB_SECOND
         + (segments * invocations + 1) * LAMBDA_PER_MILLION / 1e6
     )
-    return Estimate(items, read_units, write_units, transitions, round(seconds, 1), dollars)
+    took, why = duration(props, read_units, write_units, items, written, source)
+    return Estimate(
+        items, read_units, write_units, transitions, round(seconds, 1), dollars, round(took), why
+    )
 
 
 def _physical_table(
@@ -137,6 +182,14 @@ def _physical_table(
         f"Resource [{logical_id}] property TableName: cannot tell the physical name of {ref}; "
         f"pass --stack STACK or --table {ref}=NAME"
     )
+
+
+def _described(dynamodb: Any, table: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = dynamodb.describe_table(TableName=table)["Table"]
+    except Exception:  # the estimate then assumes only the workers' own pace
+        return None
+    return found
 
 
 def plan(
@@ -176,6 +229,9 @@ def plan(
             state = "failed (resumes)" if record.checksum == checksum(props) else "pending"
         cost = None
         if state in ("pending", "failed (resumes)", "dry-run"):
-            cost = estimate(props, *table_size(dynamodb, table))
+            described = _described(dynamodb, table)
+            target = props.get("Target")
+            written = _described(dynamodb, target) if isinstance(target, str) else described
+            cost = estimate(props, *table_size(dynamodb, table), written, described)
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned

@@ -98,7 +98,7 @@ class ProgressPrinter:
         final = status not in ("RUNNING", "ROLLING_BACK", "PENDING")
         shown = bar(1, 1) if final and status != "FAILED" else bar(scanned, total)
         line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"
-        if not final and pacing(record):
+        if pacing(record):  # the rate it holds (or held last) and why, and throttles
             line += f"  {pacing(record)}"
         if self.last.get(label) == line:
             return

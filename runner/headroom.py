@@ -5,7 +5,9 @@ and `ReadThrottleEvents` / `WriteThrottleEvents` per table and per GSI (dimensio
 `GlobalSecondaryIndexName`), in namespace AWS/DynamoDB ("DynamoDB Metrics and dimensions",
 Developer Guide). The latest complete minute's Sum, less what the run itself consumed in that
 minute (measured with ReturnConsumedCapacity, runner.metered, kept per minute in the run's pace
-record), divided by the period, is the application's units per second. One GetMetricData request
+record), divided by the period, is the application's units per second; the busiest of the latest
+`RECENT_PERIODS` minutes counts (a minute the application only began in, or a lull, would
+understate it). One GetMetricData request
 reads every figure (IAM: cloudwatch:GetMetricData supports no resource-level permissions, so its
 Resource is "*": Service Authorization Reference, "Actions defined by Amazon CloudWatch").
 """
@@ -19,6 +21,7 @@ from typing import Any
 from runner.capacity import Kind
 
 LOOKBACK_PERIODS = 5
+RECENT_PERIODS = 3  # the busiest of the latest three minutes: a lull does not invite a surge
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,17 @@ def application_usage(
     if latest is None:
         return Usage(used, None, 0.0)
 
-    def at(qid: str) -> float:
+    def at(qid: str, minute: int) -> float:
         result = results.get(qid) or {}
         pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
-        return float(sum(v for t, v in pairs if int(t.timestamp() // period) == latest))
+        return float(sum(v for t, v in pairs if int(t.timestamp() // period) == minute))
 
+    recent = range(latest - RECENT_PERIODS + 1, latest + 1)
     for qid, (index, kind) in slots.items():
         # The run's own units are measured on the table; on an index its writes reach, a write
         # costs about the same, so the table's figure stands for it.
-        mine = own.get((kind[0], latest), 0.0)
-        used[(index, kind)] = max(0.0, at(qid) - mine) / period  # type: ignore[index]
-    return Usage(used, latest, at("t") + at("tr"))
+        used[(index, kind)] = max(  # type: ignore[index]
+            max(0.0, at(qid, minute) - own.get((kind[0], minute), 0.0)) / period
+            for minute in recent
+        )
+    return Usage(used, latest, at("t", latest) + at("tr", latest))

@@ -4,18 +4,24 @@ Every read and write asks DynamoDB what it consumed (`ReturnConsumedCapacity: TO
 counts the indexes a write reached too: API reference, ConsumedCapacity), takes a unit before the
 request from the segment's bucket for its kind and the rest of what it consumed after it, and
 counts throttles (ProvisionedThroughputExceededException and the other throttling codes of
-runner.retry), so runner.rate can back the whole run off.
+runner.retry), so runner.rate can back the whole run off. Units are kept by the metric period
+(CloudWatch's minute) in which DynamoDB answered, so runner.headroom subtracts them from the very
+minute CloudWatch counts them in.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from runner.pacing import TokenBucket
 from runner.retry import is_throttling
+
+Units = dict[tuple[str, int], float]  # ("w" | "r", period since the epoch) -> units
 
 WRITES = frozenset({"update_item", "put_item", "delete_item"})
 READS = frozenset({"scan", "query", "get_item"})
@@ -24,20 +30,28 @@ READS = frozenset({"scan", "query", "get_item"})
 class Metered:
     """Wraps a DynamoDB client; `writes`/`reads` are the segment's unit buckets."""
 
-    def __init__(self, client: Any, writes: TokenBucket, reads: TokenBucket) -> None:
+    def __init__(
+        self,
+        client: Any,
+        writes: TokenBucket,
+        reads: TokenBucket,
+        period: int = 60,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
         self.writes = writes
         self.reads = reads
+        self.period = period
+        self.clock = clock
         self._lock = threading.Lock()
-        self.consumed = {"write": 0.0, "read": 0.0}
+        self.consumed: Units = {}
         self.throttles = 0
 
-    def take(self) -> dict[str, float | int]:
-        """What was consumed and throttled since the last call, and reset."""
+    def take(self) -> tuple[Units, int]:
+        """The units consumed (by kind and period) and the throttles seen since the last call."""
         with self._lock:
-            out: dict[str, float | int] = {**self.consumed, "throttles": self.throttles}
-            self.consumed = {"write": 0.0, "read": 0.0}
-            self.throttles = 0
+            out = (self.consumed, self.throttles)
+            self.consumed, self.throttles = {}, 0
         return out
 
     def __getattr__(self, name: str) -> Any:
@@ -58,8 +72,9 @@ class Metered:
                 raise
             units = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 1.0)
             bucket.debit(units - 1.0)
+            slot = (kind[0], int(self.clock() // self.period))
             with self._lock:
-                self.consumed[kind] += units
+                self.consumed[slot] = self.consumed.get(slot, 0.0) + units
             return response
 
         return call

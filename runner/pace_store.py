@@ -6,7 +6,8 @@ race returns the record as it is (`ReturnValuesOnConditionCheckFailure`, UpdateI
 reference), so a sync is one request. The same write adds the run's own consumption to a
 per-minute counter (`own_w_<minute>`, `own_r_<minute>`): runner.headroom subtracts it from
 CloudWatch's figure for that minute to find what the application uses. Counters older than
-`KEEP_MINUTES` are removed by the same write.
+`KEEP_MINUTES` are removed by the same write. Each segment also stamps `seg_<n>` with the time
+of its sync (removed when it finishes), so the rate is shared by the segments still working.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ class Synced:
     pace: Pace | None
     won: bool
     own: dict[tuple[str, int], float]
+    active: dict[int, float] | None = None  # segment -> time of its last sync
+
+
+ACTIVE_SECONDS = 10.0  # a segment that has not synced for this long no longer counts
+
+
+def active_segments(synced: Synced, now: float) -> int:
+    """Segments that synced within ACTIVE_SECONDS (at least one: the caller)."""
+    stamps = synced.active or {}
+    return max(1, sum(1 for at in stamps.values() if at >= now - ACTIVE_SECONDS))
 
 
 def _parse(item: dict[str, Any] | None) -> Synced:
@@ -51,11 +62,14 @@ def _parse(item: dict[str, Any] | None) -> Synced:
     values["version"] = int(values["version"])
     pace = Pace(reason=item.get("reason", {}).get("S", ""), **values)
     own: dict[tuple[str, int], float] = {}
+    active: dict[int, float] = {}
     for name, value in item.items():
         if name.startswith("own_"):
             _, kind, minute = name.split("_")
             own[(kind, int(minute))] = float(value["N"])
-    return Synced(pace, False, own)
+        elif name.startswith("seg_"):
+            active[int(name[4:])] = float(value["N"])
+    return Synced(pace, False, own, active)
 
 
 def _number(value: float) -> dict[str, str]:
@@ -83,10 +97,15 @@ class PaceStore:
         run: RunRef,
         seen: int | None,
         proposal: Pace,
-        own: dict[str, float],
+        own: dict[tuple[str, int], float],
         minute: int,
+        segment: int = 0,
+        now: float = 0.0,
+        leaving: bool = False,
     ) -> Synced:
-        """Write `proposal` if the record is still at version `seen` (None: absent)."""
+        """Write `proposal` if the record is still at version `seen` (None: absent), add the
+        run's own units by (kind, minute); stamp `segment` as working at `now`, or remove its
+        stamp when it is `leaving`."""
         names = {f"#{f}": a for f, a in _FIELDS.items()}
         values: dict[str, Any] = {
             f":{f}": _number(getattr(proposal, f)) for f in _FIELDS if f != "version"
@@ -94,13 +113,17 @@ class PaceStore:
         values[":version"] = _number(proposal.version + 1)
         values[":reason"] = {"S": proposal.reason[:500]}
         sets = [f"#{f} = :{f}" for f in _FIELDS] + ["reason = :reason"]
+        if not leaving:
+            sets.append(f"seg_{segment} = :now")
+            values[":now"] = _number(float(now))
         adds = []
-        for kind in ("w", "r"):
-            units = own.get("write" if kind == "w" else "read", 0.0)
-            if units:
-                adds.append(f"own_{kind}_{minute} :own_{kind}")
-                values[f":own_{kind}"] = _number(float(units))
+        for n, ((kind, at), units) in enumerate(sorted(own.items())):
+            if units and at > minute - KEEP_MINUTES:
+                adds.append(f"own_{kind}_{at} :own{n}")
+                values[f":own{n}"] = _number(float(units))
         removes = [f"own_{k}_{minute - KEEP_MINUTES}" for k in ("w", "r")]
+        if leaving:
+            removes.append(f"seg_{segment}")
         expression = "SET " + ", ".join(sets)
         if adds:
             expression += " ADD " + ", ".join(adds)
@@ -126,4 +149,4 @@ class PaceStore:
                 return _parse(exc.response.get("Item"))
             raise HistoryError(f"history table: writing the run's pace failed ({exc})") from exc
         synced = _parse(resp["Attributes"])
-        return Synced(synced.pace, True, synced.own)
+        return Synced(synced.pace, True, synced.own, synced.active)

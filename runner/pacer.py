@@ -2,11 +2,12 @@
 
 At its start and then at most every `SYNC_SECONDS` (checked at each page commit) a worker syncs
 with the run's pace record (runner.pace_store): one conditional write that reports its throttles
-and consumption and returns the rate all segments follow (runner.rate). Every
-`BUDGET_SECONDS` the syncing worker re-reads the budget: DescribeTable (auto scaling changes
-capacity) and CloudWatch (what the application uses: runner.headroom); a rise of the table's
-throttle events there counts as a throttle. The segment's share is the run's rate divided by the
-segments running at once.
+and consumption and returns the rate all segments follow (runner.rate). Once per metric period
+(a minute, CloudWatch's for DynamoDB) the syncing worker re-reads the budget: DescribeTable (auto
+scaling changes capacity) and CloudWatch (what the application uses: runner.headroom); a rise of
+the table's throttle events there counts as a throttle. The segment's share is the run's rate
+divided by the segments working at once (those that synced lately: a finished segment's share
+goes to the others).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,7 +25,7 @@ from runner.errors import MigrationError, RoleNotReadyError
 from runner.headroom import Usage, application_usage
 from runner.history import RunRef
 from runner.metered import Metered
-from runner.pace_store import PaceStore, Synced
+from runner.pace_store import ACTIVE_SECONDS, PaceStore, Synced, active_segments
 from runner.pacing import TokenBucket
 from runner.rate import Pace, advance, rebudget, start
 from runner.spec import Direction, MigrationSpec
@@ -32,7 +33,6 @@ from runner.spec import Direction, MigrationSpec
 logger = logging.getLogger(__name__)
 
 SYNC_SECONDS = 2.0
-BUDGET_SECONDS = 60.0
 SYNC_ATTEMPTS = 3
 
 # (own consumption per (kind, minute), now) -> (budget, usage)
@@ -42,8 +42,7 @@ Refresh = Callable[[dict[tuple[str, int], float], float], tuple[Budget, Usage]]
 @dataclass
 class Observed:
     throttles: int = 0
-    write: float = 0.0
-    read: float = 0.0
+    units: dict[tuple[str, int], float] = field(default_factory=dict)  # runner.metered.Units
 
 
 class Pacer:
@@ -59,6 +58,7 @@ class Pacer:
         reads: TokenBucket,
         clock: Callable[[], float] = time.time,
         period: int = 60,
+        segment: int = 0,
     ) -> None:
         self.store = store
         self.run = run
@@ -68,27 +68,34 @@ class Pacer:
         self.reads = reads
         self.clock = clock
         self.period = period
+        self.segment = segment
+        self.active = self.running
+        self.started = clock()
         self.pace: Pace | None = None
         self.last_sync = -1e18
         self.pending = Observed()
         self.metered: Metered | None = None
-        self.seen_throttle_events: float | None = None
+        self.seen_minute: int | None = None  # the latest minute whose throttle events counted
         self.own: dict[tuple[str, int], float] = {}  # the run's own units per (kind, minute)
 
     def observe(self, metered: Metered) -> None:
         self.metered = metered
 
-    def sync(self, force: bool = False) -> Pace | None:
+    def leave(self) -> None:
+        """The segment is done: its share goes to the segments still working."""
+        self.sync(force=True, leaving=True)
+
+    def sync(self, force: bool = False, leaving: bool = False) -> Pace | None:
         """Share what this worker saw and adopt the run's pace (at most every SYNC_SECONDS)."""
         now = self.clock()
         if not force and now - self.last_sync < SYNC_SECONDS:
             return self.pace
         self.last_sync = now
         if self.metered is not None:
-            seen = self.metered.take()
-            self.pending.throttles += int(seen["throttles"])
-            self.pending.write += float(seen["write"])
-            self.pending.read += float(seen["read"])
+            units, throttles = self.metered.take()
+            self.pending.throttles += throttles
+            for slot, value in units.items():
+                self.pending.units[slot] = self.pending.units.get(slot, 0.0) + value
         current = self.store.load(self.run) if self.pace is None else None
         version = current.pace.version if current and current.pace else None
         pace = current.pace if current else self.pace
@@ -99,10 +106,15 @@ class Pacer:
                 self.run,
                 version if pace is None else pace.version,
                 proposal,
-                {"write": self.pending.write, "read": self.pending.read},
+                self.pending.units,
                 int(now // self.period),
+                self.segment,
+                now,
+                leaving,
             )
             self.own = own = synced.own
+            if now - self.started >= ACTIVE_SECONDS:  # by then every running segment synced
+                self.active = min(self.running, active_segments(synced, now))
             if synced.won:
                 self.pending = Observed()
                 return self._adopt(synced)
@@ -114,13 +126,12 @@ class Pacer:
 
     def _propose(self, pace: Pace | None, own: dict[tuple[str, int], float], now: float) -> Pace:
         throttled = self.pending.throttles
-        if pace is None or now - pace.budget_at >= BUDGET_SECONDS:
+        if pace is None or now - pace.budget_at >= self.period:
             budget, usage = self.refresh(own, now)
-            if self.seen_throttle_events is not None and (
-                usage.throttle_events > self.seen_throttle_events
-            ):
-                throttled += 1  # the table throttled someone: the application, perhaps
-            self.seen_throttle_events = usage.throttle_events
+            if usage.minute is not None and usage.minute != self.seen_minute:
+                if usage.throttle_events > 0:
+                    throttled += 1  # the table throttled someone in a new minute: the application?
+                self.seen_minute = usage.minute
             if pace is None:
                 pace = start(budget.write, budget.read, budget.reason, now)
             else:
@@ -136,13 +147,13 @@ class Pacer:
         if self.pace is None or (pace.write, pace.read) != (self.pace.write, self.pace.read):
             logger.info("run %s: %s", self.run.run_id, pace.holding)
         self.pace = pace
-        self.writes.set_rate(pace.write / self.running)
-        self.reads.set_rate(pace.read / self.running)
+        self.writes.set_rate(pace.write / self.active)
+        self.reads.set_rate(pace.read / self.active)
 
     def item_share(self, writes_per_second: float | None) -> float | None:
         """The segment's writes per second: the lower of MaxWritesPerSecond's share and the
         units share (a write costs at least one unit), for sizing its write threads."""
-        units = self.pace.write / self.running if self.pace else None
+        units = self.pace.write / self.active if self.pace else None
         shares = [s for s in (writes_per_second, units) if s]
         return min(shares) if shares else None
 
@@ -155,7 +166,7 @@ class Pacer:
         table = client.describe_table(TableName=spec.table_name)["Table"]
         count, size = int(table.get("ItemCount") or 0), int(table.get("TableSizeBytes") or 0)
         item_bytes = size / count if count and size else DEFAULT_ITEM_BYTES
-        limit = read_limit(self.pace.read / self.running, item_bytes, spec.source.consistent_read)
+        limit = read_limit(self.pace.read / self.active, item_bytes, spec.source.consistent_read)
         if "Limit" in request and request["Limit"] <= limit:
             return request
         return {**request, "Limit": limit}

@@ -136,8 +136,9 @@ def run_segment(
         writes,
         reads,
         period=metric_period,
+        segment=req.segment,
     )
-    metered = Metered(client, writes, reads)
+    metered = Metered(client, writes, reads, period=metric_period)
     pacer.observe(metered)
     try:
         pacer.sync(force=True)
@@ -169,7 +170,7 @@ def _process(
         target_key_names=key_names(client, spec.target) if spec.target else None,
         bucket=TokenBucket(req.writes_per_second),
         dry_run=req.dry_run,
-        concurrency=paced_concurrency(req.concurrency, req.writes_per_second),
+        concurrency=paced_concurrency(req.concurrency, pacer.item_share(req.writes_per_second)),
     )
     extra_filter: str | None = None
     extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})
@@ -219,6 +220,8 @@ def _process(
         slowest = max(slowest, now - page_started)
         if not done and now + slowest > deadline:
             break
+    if done:
+        pacer.leave()
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
     # The next start key stays in the history table (the checkpoint), never in the payload.
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}

@@ -225,6 +225,15 @@ def status(
         time.sleep(2)
 
 
+def _duration(seconds: float) -> str:
+    """`45 s`, `12 min`, `3.5 h`."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _item_count(connection: Connection, table: str) -> int:
     """The table's approximate item count (DynamoDB refreshes it about every six hours)."""
     try:
@@ -291,7 +300,17 @@ def plan_template(
     if as_json:
         print(json.dumps([p.as_dict() for p in planned], indent=2))
         return 3 if changed else 0
-    header = ["migration", "table", "state", "items", "reads", "writes", "transitions", "est. $"]
+    header = [
+        "migration",
+        "table",
+        "state",
+        "items",
+        "reads",
+        "writes",
+        "transitions",
+        "est. $",
+        "duration",
+    ]
     body = []
     for p in planned:
         e = p.estimate
@@ -302,12 +321,16 @@ def plan_template(
                 f"{e.write_units:.0f}",
                 str(e.transitions),
                 f"{e.dollars:.4f}",
+                _duration(e.duration_seconds),
             ]
             if e
-            else ["", "", "", "", ""]
+            else ["", "", "", "", "", ""]
         )
         body.append([p.migration_id, p.table, p.state, *cost])
     print(format_table(header, body))
+    for p in planned:
+        if p.estimate and p.estimate.budget:
+            print(f"{p.migration_id}: at {p.estimate.budget}")
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")

@@ -130,7 +130,14 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
             "property ServiceTimeout: must be an integer from 60 to 3600, got 7200",
         ),
     ],
-    ids=["a-string-rate", "lowercase-on-timeout", "target-without-function", "id", "2-hours"],
+    ids=[
+        "a-string-rate",
+        "lowercase-on-timeout",
+        "capacity-over-100",
+        "target-without-function",
+        "id",
+        "2-hours",
+    ],
 )
 def test_a_contract_mistake_fails_synth_naming_the_property(arguments, expected):
     app, stack = _stack()

@@ -44,6 +44,9 @@ def test_the_demo_runs_all_four_migrations(tmp_path, demo_data, capsys):
     assert "History:" in printed.out
     assert "OrdersAddStatus" in printed.err
     assert "100%" in printed.err
+    # the rate each run held and why (the demo's tables are on-demand: their warm throughput)
+    assert "holding at 2,000 WCU/s, 6,000 RCU/s: table " in printed.err
+    assert "WCU/s, cap 50 %; 0 throttles" in printed.err
     orders = [row["Item"] for row in lines(out / "Orders.jsonl")]
     assert [o["pk"]["S"] for o in orders] == sorted(o["pk"]["S"] for o in orders)
     assert not [o for o in orders if o["customer"]["S"].startswith("test-")]

@@ -364,3 +364,17 @@ def test_adaptation_6_an_on_demand_maximum_is_kept_shown_and_enforced(aws, capac
     assert described["WarmThroughput"]["WriteUnitsPerSecond"] == 4000
     items = [{"pk": {"S": f"k{i}"}} for i in range(8)]
     assert _outcomes(client, items) == (5, 3)  # the maximum, far below the warm throughput
+
+
+def test_adaptation_6_a_hot_key_throttles_below_the_table_capacity(aws, capacity_clock):
+    client = _once()
+    client.create_table(
+        TableName="Cap",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    big = "x" * (20 * 1024 - 20)  # 20 write units a put: 50 a second fill one partition
+    hot = [{"pk": {"S": "hot"}, "d": {"S": big}} for _ in range(55)]
+    assert _outcomes(client, hot) == (50, 5)  # 1,000 WCU on one key, of the table's 4,000
+    assert _outcomes(client, [{"pk": {"S": "cold"}, "d": {"S": big}}]) == (1, 0)

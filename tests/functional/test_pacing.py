@@ -67,12 +67,14 @@ def pacer(engine, clock, run: RunRef, running: int = 2, cloudwatch: Any = None) 
 
 
 class Seen:
-    def __init__(self, throttles: int = 0, write: float = 0.0) -> None:
-        self.throttles, self.write = throttles, write
+    """What a segment's metered client saw: throttles, and its own units by (kind, minute)."""
 
-    def take(self) -> dict[str, float | int]:
-        out = {"write": self.write, "read": 0.0, "throttles": self.throttles}
-        self.throttles, self.write = 0, 0.0
+    def __init__(self) -> None:
+        self.throttles, self.units = 0, {}
+
+    def take(self) -> tuple[dict, int]:
+        out = (self.units, self.throttles)
+        self.units, self.throttles = {}, 0
         return out
 
 
@@ -134,7 +136,7 @@ def test_the_migrations_own_units_are_not_counted_as_the_applications(engine, cl
     for i in range(120):  # and the application's: 120, over two seconds
         clock.now += i == 60
         client.put_item(TableName="Busy", Item={"pk": {"S": f"a{i}"}})
-    seen.write = 60.0
+    seen.units = {("w", int(clock.now // 60)): 60.0}
     clock.now += 3
     paced.sync()
     clock.now += 60
@@ -168,3 +170,56 @@ def _run_id(engine) -> str:
     items = engine.dynamodb.scan(TableName=HISTORY_TABLE)["Items"]
     (pk,) = {i["pk"]["S"] for i in items if i["sk"]["S"] == "pace"}
     return pk.rsplit("#", 1)[1]
+
+
+def test_a_finished_segment_leaves_its_share_to_the_others(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=400)
+    run = RunRef("Busy", "paced", "up", "r4")
+    one, two = pacer(engine, clock, run), pacer(engine, clock, run)
+    two.segment = 1
+    one.sync(force=True)
+    two.sync(force=True)
+    assert two.writes.rate == 100  # two segments share 200 WCU/s
+    clock.now += 11  # both have worked long enough to know who else works
+    one.sync()
+    two.sync()
+    assert two.writes.rate == 100
+    one.leave()
+    clock.now += 3
+    two.sync()
+    assert two.writes.rate == 200  # the one still working takes the whole rate
+
+
+def test_throttles_the_application_met_slow_the_run(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=10)
+    from botocore.config import Config
+
+    app = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+    throttled = 0
+    for i in range(30):  # the application alone overruns the table in this minute
+        try:
+            app.put_item(TableName="Busy", Item={"pk": {"S": f"app{i}"}})
+        except app.exceptions.ProvisionedThroughputExceededException:
+            throttled += 1
+    assert throttled == 20
+    clock.now += 60
+    app.get_item(TableName="Busy", Key={"pk": {"S": "app0"}})  # the minute reaches CloudWatch
+    run = RunRef("Busy", "paced", "up", "r5")
+    paced = pacer(engine, clock, run, running=1, cloudwatch=boto3.client("cloudwatch"))
+    paced.sync(force=True)
+    assert paced.pace is not None
+    assert paced.pace.budget_write == pytest.approx(5 - 10 / 60)  # it consumed 10 in the minute
+    assert paced.pace.throttles == 1  # CloudWatch's WriteThrottleEvents counted once...
+    assert paced.pace.write == pytest.approx(paced.pace.budget_write / 2)  # ...halve the rate
+
+
+def test_a_scan_page_reads_about_one_second_of_the_segments_read_share(engine, clock):
+    provisioned(engine.dynamodb, "Busy", wcu=100, rcu=20)
+    run = RunRef("Busy", "paced", "up", "r6")
+    paced = pacer(engine, clock, run, running=2)
+    paced.sync(force=True)
+    spec = parse_spec(SPEC)
+    request = paced.paced_reads({"TableName": "Busy"}, engine.dynamodb, spec)
+    # 50 % of 20 RCU over 2 segments: 5 RCU/s each, 8 KB a unit eventually consistent, 1 KB items
+    assert request["Limit"] == 40
+    assert paced.paced_reads({"Limit": 25}, engine.dynamodb, spec)["Limit"] == 25  # PageSize

@@ -55,3 +55,30 @@ def test_table_size_measures_a_table_describe_table_reports_empty():
     assert table_size(_Table(0, 0, 30, False), "t") == (30, 270)
     assert table_size(_Table(5000, 0, 1000, True), "t") == (5000, 45000)
     assert table_size(_Table(0, 0, 0, False), "t") == (0, 0)
+
+
+ORDERS = {
+    "TableName": "Orders",
+    "BillingModeSummary": {"BillingMode": "PROVISIONED"},
+    "ProvisionedThroughput": {"ReadCapacityUnits": 4000, "WriteCapacityUnits": 200},
+}
+
+
+def test_the_duration_is_the_work_at_the_capacity_budget():
+    # 100,000 items of 1 KB: 100,000 write units at 50 % of 200 WCU/s
+    found = estimate(UPDATE, 100_000, 1024 * 100_000, ORDERS, ORDERS)
+    assert found.duration_seconds == 1000
+    assert found.budget == (
+        "100 WCU/s, 2,000 RCU/s: table Orders: the application uses 0 of 200 WCU/s, cap 50 %"
+    )
+    quarter = estimate(
+        {**UPDATE, "MaxCapacityPercent": 25}, 100_000, 1024 * 100_000, ORDERS, ORDERS
+    )
+    assert quarter.duration_seconds == 2000
+
+
+def test_max_writes_per_second_stays_an_absolute_cap_the_lower_wins():
+    capped = {**UPDATE, "MaxWritesPerSecond": 20}
+    found = estimate(capped, 100_000, 1024 * 100_000, ORDERS, ORDERS)
+    assert found.duration_seconds == 5000  # 20 items/s is below the 100 WCU/s budget
+    assert found.budget.endswith("; MaxWritesPerSecond 20")

@@ -46,24 +46,27 @@ class Bucket(TokenBucket):
 
 def test_every_read_and_write_is_measured_and_charged_to_its_bucket():
     client, writes, reads = Client(), Bucket(), Bucket()
-    metered = Metered(client, writes, reads)
+    now = [119.0]
+    metered = Metered(client, writes, reads, period=60, clock=lambda: now[0])
+    metered.update_item(Key="k")
+    now[0] = 120.0  # the next minute: kept apart, as CloudWatch counts it
     metered.update_item(Key="k")
     metered.scan(TableName="T")
     metered.describe_table(TableName="T")
     assert client.calls[0]["ReturnConsumedCapacity"] == "TOTAL"
-    assert client.calls[1]["ReturnConsumedCapacity"] == "TOTAL"
-    assert "ReturnConsumedCapacity" not in client.calls[2]
-    assert writes.taken == [1.0, 4.0]  # one unit before, the rest of its 5 after
+    assert client.calls[2]["ReturnConsumedCapacity"] == "TOTAL"
+    assert "ReturnConsumedCapacity" not in client.calls[3]
+    assert writes.taken == [1.0, 4.0, 1.0, 4.0]  # one unit before, the rest of its 5 after
     assert reads.taken == [1.0, 1.5]
-    assert metered.take() == {"write": 5.0, "read": 2.5, "throttles": 0}
-    assert metered.take() == {"write": 0.0, "read": 0.0, "throttles": 0}
+    assert metered.take() == ({("w", 1): 5.0, ("w", 2): 5.0, ("r", 2): 2.5}, 0)
+    assert metered.take() == ({}, 0)
 
 
 def test_a_throttle_is_counted_and_still_raised():
     metered = Metered(Client(), Bucket(), Bucket())
     with pytest.raises(ClientError):
         metered.update_item(Key="throttled")
-    assert metered.take()["throttles"] == 1
+    assert metered.take() == ({}, 1)
 
 
 def test_a_debt_makes_the_next_take_wait():
