@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EndpointConnectionError, NoCredentialsError) as exc:
         return _fail(explain(exc))
     except KeyboardInterrupt:
+        print("dynamigrate: interrupted", file=sys.stderr)
         return 130
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,8 +168,10 @@ class LocalDeployer:
         props: dict[str, Any],
         physical_id: str | None,
         old: dict[str, Any] | None,
+        abandoned: threading.Event | None = None,
     ) -> dict[str, Any]:
-        """One request, answered; progress is reported while the controller works."""
+        """One request, answered; progress is reported while the controller works. Once
+        `abandoned` is set (CloudFormation cancelled it), it stops waiting for the answer."""
         table, mid = str(props["TableName"]), str(props["MigrationId"])
         event = self.driver.event(request_type, logical_id, props, physical_id, old)
         if request_type == "Create":
@@ -186,6 +189,12 @@ class LocalDeployer:
             try:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
+                if abandoned is not None and abandoned.is_set():
+                    return {
+                        "Status": "FAILED",
+                        "Reason": "Resource creation cancelled",
+                        "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
+                    }
                 if self.progress:
                     self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
                 continue
