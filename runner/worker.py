@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from runner.conditions import placeholders_of
 from runner.errors import MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
-from runner.operations import Invoke, PageApplier
+from runner.operations import Invoke, PageApplier, PageFailed
 from runner.pacing import TokenBucket
 from runner.planning import auto_segments, paced_concurrency, writes_share
 from runner.source import pages, read_request
@@ -115,7 +115,8 @@ def run_segment(
     try:
         return _process(req, client, history, invoke, remaining_seconds, clock, progress)
     except Exception as exc:
-        history.record_error(req.run, req.segment, f"{type(exc).__name__}: {exc}")
+        shown = exc.__cause__ if isinstance(exc, PageFailed) and exc.__cause__ else exc
+        history.record_error(req.run, req.segment, f"{type(shown).__name__}: {exc}")
         raise
 
 
@@ -159,7 +160,11 @@ def _process(
     invocation: Counter[str] = Counter()
     for page in pages(client, request, progress.checkpoint, spec.migration_id):
         page_started = clock()
-        result = applier.apply(page.items)
+        try:
+            result = applier.apply(page.items)
+        except PageFailed as exc:  # what the page's other items wrote counts; the page re-runs
+            history.note_failed_page(req.run, req.segment, progress, _page_counters(exc, page))
+            raise
         result.counters["scanned"] += page.scanned
         result.counters["matched"] += len(page.items)
         invocation.update(result.counters)
@@ -175,6 +180,10 @@ def _process(
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
     # The next start key stays in the history table (the checkpoint), never in the payload.
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}
+
+
+def _page_counters(failed: PageFailed, page: Any) -> dict[str, int]:
+    return {**failed.result.counters, "scanned": page.scanned, "matched": len(page.items)}
 
 
 def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, Any]:
