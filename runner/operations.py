@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from runner.attrs import Item, expression_values, from_wire, to_wire
 from runner.conditions import conjunction
-from runner.errors import MigrationError
+from runner.errors import FunctionFailed, MigrationError
 from runner.item_check import check_item
 from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
@@ -228,9 +228,10 @@ class PageApplier:
 
     def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Item | None]:
         mid = self.spec.migration_id
-        request = {"migrationId": mid, "tableName": self.spec.table_name, "items": wired}
         try:
-            reply = self.invoke(self.op.function or "", request)
+            reply = self.invoke(self.op.function or "", self._request(wired))
+        except FunctionFailed as exc:
+            raise self._named(wired, exc) from exc
         except MigrationError as exc:
             raise MigrationError(f"Migration {mid}: {exc}") from exc
         out = reply.get("items") if isinstance(reply, dict) else None
@@ -252,6 +253,40 @@ class PageApplier:
                 check_item(new, mid, {k: old[k] for k in self.key_names if k in old})
             results.append(None if new is None else from_wire(new, mid))
         return results
+
+    def _request(self, wired: list[Any]) -> dict[str, Any]:
+        return {
+            "migrationId": self.spec.migration_id,
+            "tableName": self.spec.table_name,
+            "items": wired,
+        }
+
+    def _named(self, wired: list[Any], failed: FunctionFailed) -> MigrationError:
+        """The function's failure, naming the item it failed on: the batch is halved until one
+        item fails alone (a transform is pure, README: so calling it again writes nothing; about
+        log2(n) calls more, only when it failed). If no single item fails, the batch's error."""
+        lo, hi, alone = 0, len(wired), len(wired) == 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            try:
+                self.invoke(self.op.function or "", self._request(wired[lo:mid]))
+            except FunctionFailed as exc:
+                hi, failed, alone = mid, exc, mid - lo == 1
+                continue
+            lo, alone = mid, False
+        if not alone:
+            try:
+                self.invoke(self.op.function or "", self._request(wired[lo:hi]))
+            except FunctionFailed as exc:
+                failed, alone = exc, True
+        where = ""
+        if alone:
+            key = {k: wired[lo][k] for k in self.key_names if k in wired[lo]}
+            where = f" on {json.dumps(key)}"
+        return MigrationError(
+            f"Migration {self.spec.migration_id}: the transform function {failed.function} "
+            f"failed{where}: {failed.error}"
+        )
 
     def _function_item(self, pair: tuple[Item, Item | None]) -> Outcome:
         old, new = pair

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner.conditions import placeholders_of
-from runner.errors import MigrationError, MigrationFailed
+from runner.errors import FunctionFailed, MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
 from runner.operations import Invoke, PageApplier, PageFailed
 from runner.pacing import TokenBucket
@@ -227,9 +227,8 @@ def check_reply(function: str, response: dict[str, Any], payload: Any) -> dict[s
     """Turn a Lambda invoke response into the function's reply, or a MigrationError."""
     if response.get("FunctionError"):
         detail = payload if isinstance(payload, dict) else {"errorMessage": str(payload)}
-        raise MigrationError(
-            f"the transform function {function} failed: "
-            f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
+        raise FunctionFailed(
+            function, f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
         )
     if not isinstance(payload, dict):
         raise MigrationError(f"the transform function {function} returned {type(payload).__name__}")

@@ -321,6 +321,27 @@ def test_a_failed_run_counts_what_it_wrote_and_names_the_item_dynamodb_refused(e
     assert (totals.counters["updated"], totals.counters["scanned"]) == (50, 50)
 
 
+def test_a_function_that_raises_fails_the_run_naming_the_item_it_failed_on(engine):
+    create_table(engine.dynamodb, "Raises")
+    items = numbered(30)
+    for item in items:
+        item["qty"] = {"N": "2"}
+    del items[17]["qty"]
+    load(engine.dynamodb, "Raises", items)
+
+    def double(event, context):
+        return {"items": [{**i, "qty": {"N": str(2 * int(i["qty"]["N"]))}} for i in event["items"]]}
+
+    fn = deploy_function("raises", double)
+    spec = {"MigrationId": "raises", "TableName": "Raises", "Up": {"Function": fn}}
+    result = engine.run({**spec, "Source": {"Scan": {"Segments": 1}}})
+    assert result.status == "FAILED"
+    assert (
+        f'Migration raises: the transform function {fn} failed on {{"pk": {{"S": "i00017"}}}}: '
+        "KeyError: 'qty'"
+    ) in str(result.message)
+
+
 def test_a_function_returning_the_wrong_length_fails_the_run(engine):
     create_table(engine.dynamodb, "Short")
     load(engine.dynamodb, "Short", numbered(30))
