@@ -106,7 +106,14 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
         ("missing-template", "nope.yaml: cannot read"),
         ("missing-data", "--data Items={data}: no such file"),
         ("no-migrations", "the template declares no Custom::DynamoMigration resource"),
-        ("unknown-table", "--data Nope: the template has no AWS::DynamoDB::Table Nope"),
+        (
+            "unknown-table",
+            "--data Nope: the template has no AWS::DynamoDB::Table Nope; its tables: Items",
+        ),
+        (
+            "mistyped-table",
+            "--data Itmes: the template has no AWS::DynamoDB::Table Itmes; did you mean Items?",
+        ),
         ("malformed-line", "items.jsonl:2: not JSON"),
         ("invalid-template", "Resource [Broken] property Up: must have exactly one of"),
         ("bad-pair", "--data 'Items': expected NAME=VALUE"),
@@ -127,6 +134,8 @@ def test_bad_input_gets_one_clear_line_and_exit_1(tmp_path, capsys, case, expect
         body = FAILING.split("  AddFlag:", maxsplit=1)[0]
     elif case == "unknown-table":
         pair = f"Nope={data}"
+    elif case == "mistyped-table":
+        pair = f"Itmes={data}"
     elif case == "invalid-template":
         body = FAILING.replace(
             'Up: {Update: {Expression: "SET n = n + :one", Values: {":one": 1}}}', "Up: {}"

@@ -10,6 +10,7 @@ CloudFormation would, which runs the Down of what the deploy ran.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import threading
@@ -81,10 +82,17 @@ def check_template(template: dict[str, Any], data_ids: set[str], settings: Setti
         raise DeployError("the template declares no Custom::DynamoMigration resource")
     for logical_id in sorted(data_ids):
         if kinds.get(logical_id) != TABLE_TYPE:
-            raise DeployError(
-                f"--data {logical_id}: the template has no AWS::DynamoDB::Table {logical_id}"
-            )
+            raise no_such_table(logical_id, [k for k, v in kinds.items() if v == TABLE_TYPE])
     expand(template, settings, lambda key, body: f"https://local/{key}")
+
+
+def no_such_table(given: str, tables: list[str]) -> DeployError:
+    """`--data` naming no table of the template, with the nearest name (or the names)."""
+    close = difflib.get_close_matches(given, tables, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if not close and tables:
+        hint = f"; its tables: {', '.join(sorted(tables))}"
+    return DeployError(f"--data {given}: the template has no AWS::DynamoDB::Table {given}{hint}")
 
 
 class LocalDeployer:
@@ -227,11 +235,10 @@ class LocalDeployer:
         migrations = template_resources(template, scope, MIGRATION_TYPE)
         if not migrations:
             raise DeployError("the template declares no Custom::DynamoMigration resource")
-        unknown = sorted(set(data or {}) - set(template_resources(template, scope, TABLE_TYPE)))
+        known = template_resources(template, scope, TABLE_TYPE)
+        unknown = sorted(set(data or {}) - set(known))
         if unknown:
-            raise DeployError(
-                f"--data {unknown[0]}: the template has no AWS::DynamoDB::Table {unknown[0]}"
-            )
+            raise no_such_table(unknown[0], list(known))
         if dry_run:
             template = json.loads(json.dumps(template))
             for logical_id in migrations:
