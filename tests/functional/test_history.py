@@ -99,7 +99,7 @@ HISTORY_V1 = {
             "Properties": {
                 "TableName": {"Ref": "Items"},
                 "MigrationId": "m2-b",
-                "Up": {"Update": {"Expression": "SET b = absent + :t", "Values": {":t": 1}}},
+                "Up": {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}},
             },
         },
     },
@@ -118,7 +118,8 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
 
     fixed = copy.deepcopy(HISTORY_V1)
     fixed["Resources"]["B"]["Properties"]["Up"]["Update"]["Expression"] = "SET b = :t"
-    items = [{"pk": {"S": f"i{n}"}} for n in range(5)]
+    items = [{"pk": {"S": f"i{n}"}, "c": {"N": "1"}} for n in range(5)]
+    del items[3]["c"]  # B's first version fails on this item only
     with emulated_aws(), response_receiver() as receiver:
         deployer = LocalDeployer(LocalApp(poll_seconds=1), receiver)
         first = deployer.deploy(HISTORY_V1, tmp_path, {"Items": items})
@@ -134,7 +135,11 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
         ("m2-b", "up", "SUCCEEDED"),
     ]
     failed = next(r for r in rows(records) if r[3] == "FAILED")
-    assert "does not exist in the item" in failed[7]
+    assert failed[4] == "4/5"  # what it wrote before it failed
+    assert failed[7] == (
+        'DynamoDB rejected the Update of {"pk": {"S": "i3"}} (The provided expression refers to '
+        "an attribute that does not exist in the item)"
+    )
     by_id = {r.migration_id: as_dict(r) for r in records}
     assert [(r["direction"], r["status"]) for r in by_id["m1-a"]["runs"]] == [
         ("up", "SUCCEEDED"),
