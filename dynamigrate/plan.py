@@ -198,9 +198,10 @@ def state_of(request: Request, record: MigrationRecord | None) -> str:
     request of a stack being deployed, given the record the request reads (a dry run's own).
 
     A dry run is started on every request it gets; a deploy sends it none while its properties
-    are unchanged (CloudFormation sends a custom resource no request when its properties did not
-    change, "Custom resources", AWS CloudFormation User Guide), which its record's checksum
-    shows: then it is `unchanged`, as the deploy reports it.
+    are unchanged (CloudFormation sends a custom resource an Update when "the template developer
+    makes changes to the properties of a custom resource", AWS CloudFormation User Guide, "Update
+    request for CloudFormation custom resources"), which its record's checksum shows: then it is
+    `unchanged`, as the deploy reports it.
     """
     if request.dry_run:
         if record is not None and record.status == SUCCEEDED:
