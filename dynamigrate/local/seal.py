@@ -31,7 +31,9 @@ from botocore.httpsession import URLLib3Session
 REGION = "us-east-1"
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C ended
 
-# Variables that point boto3 at a real account or endpoint (boto3 "Configuration": environment).
+# Variables that point boto3 at a real account or endpoint: boto3's "Credentials" and
+# "Configuration" guides (environment variables), and for AWS_ENDPOINT_URL and
+# AWS_ENDPOINT_URL_<SERVICE> the AWS SDKs and Tools Reference Guide, "Service-specific endpoints".
 _USER_VARIABLES = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
