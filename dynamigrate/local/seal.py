@@ -9,7 +9,8 @@ Three guards, each enough for what it covers:
   that moto's in-process mock did not answer goes) refuses any URL but an emulator endpoint
   registered here. In-process (`local run`) nothing is registered: moto answers every request
   before it reaches the network, so one that gets there would leave the machine. A thread started
-  while sealed and still alive when a `sealed` block ends stays sealed.
+  while sealed (by a sealed thread, or during a `sealed` block) stays sealed for its life, and so
+  do the threads it starts.
 - `exit_on_interrupt`: SIGINT ends the process at once, one line on stderr and exit code 130,
   so no thread can outlive the emulator (Python cannot stop a thread; ending the process does).
 """
@@ -68,6 +69,7 @@ class _Seal:
 
 SEAL = _Seal()
 _ORIGINAL_SEND: Callable[[Any, Any], Any] = URLLib3Session.send
+_ORIGINAL_START: Callable[[threading.Thread], None] = threading.Thread.start
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -95,8 +97,16 @@ def _guarded_send(self: URLLib3Session, request: Any) -> Any:
     return _ORIGINAL_SEND(self, request)
 
 
+def _start_sealed(self: threading.Thread) -> None:
+    if SEAL.active():
+        with SEAL.lock:
+            SEAL.threads.add(self)
+    _ORIGINAL_START(self)
+
+
 def _install() -> None:
     URLLib3Session.send = _guarded_send
+    threading.Thread.start = _start_sealed  # type: ignore[method-assign]
 
 
 def scrub_environment(region: str = REGION) -> None:
@@ -120,14 +130,12 @@ def sealed() -> Iterator[None]:
     """Refuse requests beyond the emulator while the block runs, and afterwards in every thread
     the block started that is still running."""
     _install()
-    before = set(threading.enumerate())
     with SEAL.lock:
         SEAL.depth += 1
     try:
         yield
     finally:
         with SEAL.lock:
-            SEAL.threads.update(t for t in threading.enumerate() if t not in before)
             SEAL.depth -= 1
 
 

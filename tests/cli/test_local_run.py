@@ -90,10 +90,11 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert "ROLLED_BACK AddFlag (m1)" in printed
     assert "FAILED      Broken (m2): Migration m2 on table items failed" in printed
     history = printed.split("History:\n", 1)[1].splitlines()
+    # every run, in the order it started: m1's Up, m2's failed Up, then m1's Down
     assert history[1].split()[:5] == ["items", "m1", "up", "SUCCEEDED", "20/20"]
-    assert history[2].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
-    assert history[3].split()[:4] == ["items", "m2", "up", "FAILED"]
-    assert "does not exist in the item" in history[3]  # the cause, not a cut prefix
+    assert history[2].split()[:4] == ["items", "m2", "up", "FAILED"]
+    assert "does not exist in the item" in history[2]  # the cause, not a cut prefix
+    assert history[3].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
     items = [row["Item"] for row in lines(out / "Items.jsonl")]
     assert len(items) == 20
     assert all("flag" not in item for item in items)  # Down undid m1

@@ -115,3 +115,27 @@ def test_local_mode_replaces_the_users_aws_configuration_and_restores_it(monkeyp
         assert boto3.Session().get_credentials().access_key == "testing"  # type: ignore[union-attr]
     assert os.environ["AWS_PROFILE"] == "production"
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREAL"
+
+
+def test_a_thread_a_sealed_thread_starts_later_is_sealed_too(listener):
+    url, seen = listener
+    go, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def grandchild() -> None:
+        try:
+            client(url).list_tables()  # type: ignore[attr-defined]
+        except BaseException as exc:
+            errors.append(exc)
+        done.set()
+
+    def child() -> None:
+        go.wait()  # the block has ended by now
+        threading.Thread(target=grandchild, daemon=True).start()
+
+    with sealed():
+        threading.Thread(target=child, daemon=True).start()
+    go.set()
+    done.wait(10)
+    assert [type(e) for e in errors] == [LeftEmulatorError]
+    assert seen == []
