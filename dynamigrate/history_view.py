@@ -111,17 +111,31 @@ def _pace(data: dict[str, Any]) -> str:
     return f"{float(data['rate']):,.0f} WCU/s, {throttles} throttle{'s' if throttles != 1 else ''}"
 
 
-def rows(records: list[MigrationRecord]) -> list[list[str]]:
-    """One row per run: a rolled-back migration shows its Up (how far, why) then its Down."""
-    out = []
-    for record in records:
-        data = as_dict(record)
+def runs(record: MigrationRecord) -> list[dict[str, Any]]:
+    """Every run of one migration, oldest first: its earlier runs (`runs`; a record an older
+    runner wrote has only `upRun`, the Up a Down replaced) and the run it holds now."""
+    data = as_dict(record)
+    earlier = data.get("runs")
+    if not isinstance(earlier, list):
         up = data.get("upRun")
-        if isinstance(up, dict):
-            out.append(_row(record.table, record.migration_id, "up", up))
-        run = str(data.get("direction") or "up")
-        out.append(_row(record.table, record.migration_id, run, data))
-    return out
+        earlier = [{**up, "direction": "up"}] if isinstance(up, dict) else []
+    return [*(r for r in earlier if isinstance(r, dict)), data]
+
+
+def rows(records: list[MigrationRecord]) -> list[list[str]]:
+    """One row per run of every migration, in the order they started (a rolled-back migration
+    shows its Up, how far it got and why it failed, then its Down)."""
+    found = []
+    for record in records:
+        for sequence, run in enumerate(runs(record)):
+            started = run.get("startedAt")
+            order = (started if isinstance(started, int) else 0, record.table, record.migration_id)
+            found.append((order, sequence, record, run))
+    found.sort(key=lambda entry: (entry[0], entry[1]))
+    return [
+        _row(record.table, record.migration_id, str(run.get("direction") or "up"), run)
+        for _, _, record, run in found
+    ]
 
 
 def format_table(header: list[str], body: list[list[str]]) -> str:

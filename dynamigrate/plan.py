@@ -21,9 +21,10 @@ from macro.nested import checksum
 from macro.state_machine import segments_of
 from runner.attrs import to_wire
 from runner.capacity import DEFAULT_PERCENT, budget, indexes_reached, resources
-from runner.history import FAILED, RUNNING, SUCCEEDED
+from runner.history import SUCCEEDED
 from runner.item_check import item_size
-from runner.ledger import MigrationLedger
+from runner.ledger import MigrationLedger, MigrationRecord
+from runner.lifecycle import Request, Stack, decide
 from runner.planning import auto_segments, running_segments
 from runner.spec import parse_spec
 
@@ -58,7 +59,8 @@ class PlannedMigration:
     logical_id: str
     migration_id: str
     table: str
-    state: str  # pending | applied | changed | running | failed (resumes) | dry-run
+    state: str  # pending | applied | changed | running | failed (resumes) | dry-run | unchanged
+    # (a dry run deployed with these properties) | refused (the runner would answer FAILED)
     estimate: Estimate | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -216,22 +218,60 @@ def plan(
         props = resources[logical_id]["Properties"]
         mid = str(props.get("MigrationId", logical_id))
         table = _physical_table(props["TableName"], logical_id, template, tables, stack_resource)
-        record = ledger.get(table, mid)
-        if props.get("DryRun"):
-            state = "dry-run"
-        elif record is None or record.status not in (SUCCEEDED, RUNNING, FAILED):
-            state = "pending"
-        elif record.status == SUCCEEDED:
-            state = "applied" if record.checksum == checksum(props) else "changed"
-        elif record.status == RUNNING:
-            state = "running"
-        else:
-            state = "failed (resumes)" if record.checksum == checksum(props) else "pending"
+        request = _request(logical_id, mid, table, props)
+        state = state_of(request, ledger.get(table, request.record_id))
         cost = None
-        if state in ("pending", "failed (resumes)", "dry-run"):
+        if state in RUNS:
             described = _described(dynamodb, table)
             target = props.get("Target")
             written = _described(dynamodb, target) if isinstance(target, str) else described
             cost = estimate(props, *table_size(dynamodb, table), written, described)
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned
+
+
+RUNS = frozenset({"pending", "failed (resumes)", "dry-run"})  # the states a deploy runs
+
+
+def _request(logical_id: str, mid: str, table: str, props: dict[str, Any]) -> Request:
+    """The request the runner would get for this migration (the parts its decision reads)."""
+    return Request(
+        request_type="Create",
+        request_id="plan",
+        stack_id="plan",
+        logical_id=logical_id,
+        migration_id=mid,
+        table=table,
+        checksum=checksum(props),
+        has_down="Down" in props,
+        dry_run=_flag(props.get("DryRun", False)),
+        dispose=_flag(props.get("Dispose", False)),
+    )
+
+
+def state_of(request: Request, record: MigrationRecord | None) -> str:
+    """What a deploy does with the migration: the runner's own decision (runner.lifecycle) for a
+    request of a stack being deployed, given the record the request reads (a dry run's own).
+
+    A dry run is started on every request it gets; a deploy sends it none while its properties
+    are unchanged (CloudFormation sends a custom resource an Update when "the template developer
+    makes changes to the properties of a custom resource", AWS CloudFormation User Guide, "Update
+    request for CloudFormation custom resources"), which its record's checksum shows: then it is
+    `unchanged`, as the deploy reports it.
+    """
+    if request.dry_run:
+        if record is not None and record.status == SUCCEEDED:
+            return "unchanged" if record.checksum == request.checksum else "dry-run"
+        return "dry-run"
+    decision = decide(request, record, Stack(status="UPDATE_IN_PROGRESS"))
+    if decision.action == "join":
+        return "running"
+    if decision.action == "start":
+        return "failed (resumes)" if decision.resume_run_id else "pending"
+    if decision.status == "SUCCESS":
+        return "applied"
+    return "changed" if record is not None and record.status == SUCCEEDED else "refused"
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() == "true"

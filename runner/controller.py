@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from runner import cfn_response
 from runner.events import ignore
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, RunRef
-from runner.ledger import MigrationLedger, MigrationRecord, run_summary
+from runner.ledger import MigrationLedger, MigrationRecord, run_summary, runs_with_current
 from runner.lifecycle import (
     OPERATION_STATUSES,
     Decision,
@@ -220,6 +220,9 @@ class Controller:
         }
         if down and lock.record.attributes.get("direction", {}).get("S") == "up":
             started["upRun"] = run_summary(lock.record)  # history keeps the Up's cause and counts
+        runs = runs_with_current(lock.record, arn)
+        if runs is not None:  # every run stays in the history, oldest first
+            started["runs"] = runs
         if not down:  # the run's identity: what a rollback matches (runner.lifecycle.undoes)
             state["physicalId"] = req.run_physical_id(_stable_run_id(req.request_id))
             started.update(

@@ -5,6 +5,15 @@ class MigrationError(Exception):
     """The migration itself is wrong (bad expression, bad function output): retrying cannot help."""
 
 
+class FunctionFailed(MigrationError):
+    """The transform function raised: `error` is Lambda's "<errorType>: <errorMessage>"."""
+
+    def __init__(self, function: str, error: str) -> None:
+        super().__init__(f"the transform function {function} failed: {error}")
+        self.function = function
+        self.error = error
+
+
 class ThrottledError(Exception):
     """DynamoDB kept throttling past the worker's own retries; the state machine retries later."""
 

@@ -168,7 +168,11 @@ class History:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
-                UpdateExpression="SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
+                UpdateExpression="SET "
+                + ", ".join(sets)
+                + " ADD "
+                + ", ".join(adds)
+                + " REMOVE failedPage",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )
@@ -184,6 +188,29 @@ class History:
             pages=progress.pages + 1,
             samples=progress.samples + len(kept),
         )
+
+    def note_failed_page(
+        self, run: RunRef, segment: int, progress: SegmentProgress, counters: dict[str, int]
+    ) -> None:
+        """What a page that failed part-way wrote, counted in the run's totals until the page is
+        processed again and committed (which replaces it); the checkpoint stays before it."""
+        failed = {name: {"N": str(counters.get(name, 0))} for name in COUNTERS}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": run.pk}, "sk": {"S": segment_sk(segment)}},
+                UpdateExpression="SET failedPage = :failed, updatedAt = :now",
+                ConditionExpression="attribute_not_exists(pages) OR pages = :pages",
+                ExpressionAttributeValues={
+                    ":failed": {"M": failed},
+                    ":now": {"N": str(int(time.time()))},
+                    ":pages": {"N": str(progress.pages)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return  # another worker moved the segment on: its counts are the ones that hold
+            raise _translate(exc, "recording a failed page") from exc
 
     def record_error(self, run: RunRef, segment: int, message: str) -> None:
         """Note why a segment stopped; a segment that finished meanwhile keeps no error."""
@@ -250,8 +277,10 @@ def _pacing(item: dict[str, Any]) -> dict[str, Any]:
 
 def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:
     totals.segments_seen += 1
+    failed_page = item.get("failedPage", {}).get("M", {})  # a page's writes before it failed
     for name in COUNTERS:
         totals.counters[name] += int(item.get(name, {}).get("N", "0"))
+        totals.counters[name] += int(failed_page.get(name, {}).get("N", "0"))
     totals.pages += int(item.get("pages", {}).get("N", "0"))
     if item.get("done", {}).get("BOOL"):
         totals.segments_done += 1

@@ -58,7 +58,17 @@ class MigrationRecord:
         )
 
 
-RUN_FIELDS = ("status", "runId", "counters", "startedAt", "endedAt", "lastError", "executionArn")
+RUN_FIELDS = (
+    "status",
+    "direction",
+    "runId",
+    "counters",
+    "startedAt",
+    "endedAt",
+    "lastError",
+    "executionArn",
+)
+MAX_RUNS = 200  # earlier runs a record keeps (about 400 bytes each; an item holds 400 KB)
 
 
 def run_summary(record: MigrationRecord) -> dict[str, Any]:
@@ -75,6 +85,15 @@ def run_summary(record: MigrationRecord) -> dict[str, Any]:
     if summary.get("status") == RUNNING:
         summary["status"] = "STOPPED"  # the rollback stops a run that was still going
     return summary
+
+
+def runs_with_current(record: MigrationRecord, starting_arn: str) -> list[dict[str, Any]] | None:
+    """The record's earlier runs (`runs`, oldest first) and the run it holds now, as a new run
+    replaces it; None when it holds no run yet, or the one starting (a retried start)."""
+    if record.run_id is None or record.execution_arn in (None, starting_arn):
+        return None
+    earlier = _deserializer.deserialize(record.attributes.get("runs", {"L": []}))
+    return [*earlier, run_summary(record)][-MAX_RUNS:]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from runner.attrs import Item, expression_values, from_wire, to_wire
 from runner.conditions import conjunction
-from runner.errors import MigrationError
+from runner.errors import FunctionFailed, MigrationError
 from runner.item_check import check_item
 from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
@@ -50,10 +50,20 @@ def _conflict(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
-def _rejected(spec: MigrationSpec, what: str, exc: ClientError) -> MigrationError:
+class PageFailed(MigrationError):
+    """An item of the page failed; `result` counts what the page's other items did meanwhile."""
+
+    def __init__(self, message: str, result: PageResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _rejected(spec: MigrationSpec, what: str, exc: ClientError, key: Item) -> MigrationError:
+    """DynamoDB's refusal of one item's write, naming the item's key (its message does not)."""
     message = exc.response.get("Error", {}).get("Message", str(exc))
     return MigrationError(
-        f"Migration {spec.migration_id}: DynamoDB rejected the {what} ({message})"
+        f"Migration {spec.migration_id}: DynamoDB rejected the {what} of "
+        f"{json.dumps(to_wire(key))} ({message})"
     )
 
 
@@ -90,6 +100,13 @@ def request_batches(wired: list[Any], limit: int | None = None) -> list[tuple[in
     if batch:
         batches.append((start, batch))
     return batches
+
+
+def _attempt(work: Callable[[Any], Outcome], item: Any) -> Outcome | Exception:
+    try:
+        return work(item)
+    except Exception as exc:  # counted as the page's failure once every item was tried
+        return exc
 
 
 class PageApplier:
@@ -134,15 +151,22 @@ class PageApplier:
             inputs = items
         if self.concurrency > 1 and len(inputs) > 1:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                outcomes = list(pool.map(work, inputs))
+                outcomes = list(pool.map(lambda i: _attempt(work, i), inputs))
         else:
-            outcomes = [work(i) for i in inputs]
+            outcomes = [_attempt(work, i) for i in inputs]
+        errors = [o for o in outcomes if isinstance(o, Exception)]
         for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                continue
             result.counters[outcome.counter] += 1
             if outcome.conflicts:
                 result.counters["conflicts"] += outcome.conflicts
             if outcome.sample is not None:
                 result.samples.append(outcome.sample)
+        if errors:  # the first failed item (in page order) fails the page, after its other writes
+            if isinstance(errors[0], MigrationError):
+                raise PageFailed(str(errors[0]), result) from errors[0]
+            raise errors[0]
         return result
 
     # Update / Delete -------------------------------------------------------------------------
@@ -177,7 +201,7 @@ class PageApplier:
         except ClientError as exc:
             if _conflict(exc):
                 return Outcome("unchanged")
-            raise _rejected(self.spec, "Update", exc) from exc
+            raise _rejected(self.spec, "Update", exc, self.key_of(item)) from exc
         return Outcome("updated")
 
     def _delete_item(self, item: Item) -> Outcome:
@@ -189,7 +213,7 @@ class PageApplier:
         except ClientError as exc:
             if _conflict(exc):
                 return Outcome("unchanged")
-            raise _rejected(self.spec, "Delete", exc) from exc
+            raise _rejected(self.spec, "Delete", exc, self.key_of(item)) from exc
         return Outcome("deleted")
 
     # Function --------------------------------------------------------------------------------
@@ -204,9 +228,10 @@ class PageApplier:
 
     def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Item | None]:
         mid = self.spec.migration_id
-        request = {"migrationId": mid, "tableName": self.spec.table_name, "items": wired}
         try:
-            reply = self.invoke(self.op.function or "", request)
+            reply = self.invoke(self.op.function or "", self._request(wired))
+        except FunctionFailed as exc:
+            raise self._named(wired, exc) from exc
         except MigrationError as exc:
             raise MigrationError(f"Migration {mid}: {exc}") from exc
         out = reply.get("items") if isinstance(reply, dict) else None
@@ -228,6 +253,40 @@ class PageApplier:
                 check_item(new, mid, {k: old[k] for k in self.key_names if k in old})
             results.append(None if new is None else from_wire(new, mid))
         return results
+
+    def _request(self, wired: list[Any]) -> dict[str, Any]:
+        return {
+            "migrationId": self.spec.migration_id,
+            "tableName": self.spec.table_name,
+            "items": wired,
+        }
+
+    def _named(self, wired: list[Any], failed: FunctionFailed) -> MigrationError:
+        """The function's failure, naming the item it failed on: the batch is halved until one
+        item fails alone (a transform is pure, README: so calling it again writes nothing; about
+        log2(n) calls more, only when it failed). If no single item fails, the batch's error."""
+        lo, hi, alone = 0, len(wired), len(wired) == 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            try:
+                self.invoke(self.op.function or "", self._request(wired[lo:mid]))
+            except FunctionFailed as exc:
+                hi, failed, alone = mid, exc, mid - lo == 1
+                continue
+            lo, alone = mid, False
+        if not alone:
+            try:
+                self.invoke(self.op.function or "", self._request(wired[lo:hi]))
+            except FunctionFailed as exc:
+                failed, alone = exc, True
+        where = ""
+        if alone:
+            key = {k: wired[lo][k] for k in self.key_names if k in wired[lo]}
+            where = f" on {json.dumps(key)}"
+        return MigrationError(
+            f"Migration {self.spec.migration_id}: the transform function {failed.function} "
+            f"failed{where}: {failed.error}"
+        )
 
     def _function_item(self, pair: tuple[Item, Item | None]) -> Outcome:
         old, new = pair
@@ -280,7 +339,7 @@ class PageApplier:
         except ClientError as exc:
             if _conflict(exc):
                 return None
-            raise _rejected(self.spec, "write of a function result", exc) from exc
+            raise _rejected(self.spec, "write of a function result", exc, self.key_of(old)) from exc
         return "updated"
 
     def _conditional_delete(self, old: Item) -> str | None:
@@ -301,7 +360,9 @@ class PageApplier:
         except ClientError as exc:
             if _conflict(exc):
                 return None
-            raise _rejected(self.spec, "delete of a function result", exc) from exc
+            raise _rejected(
+                self.spec, "delete of a function result", exc, self.key_of(old)
+            ) from exc
         return "deleted"
 
     def _copy_to_target(self, new: Item | None) -> str:
@@ -330,5 +391,6 @@ class PageApplier:
         except ClientError as exc:
             if _conflict(exc):
                 return "unchanged"
-            raise _rejected(self.spec, "write to the Target table", exc) from exc
+            key = {k: new[k] for k in keys}
+            raise _rejected(self.spec, "write to the Target table", exc, key) from exc
         return "updated"

@@ -17,10 +17,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from runner.conditions import placeholders_of
-from runner.errors import MigrationError, MigrationFailed
+from runner.errors import FunctionFailed, MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
 from runner.metered import Metered
-from runner.operations import Invoke, PageApplier
+from runner.operations import Invoke, PageApplier, PageFailed
 from runner.pace_store import PaceStore
 from runner.pacer import Pacer, table_refresh
 from runner.pacing import TokenBucket
@@ -144,7 +144,8 @@ def run_segment(
         pacer.sync(force=True)
         return _process(req, metered, history, invoke, remaining_seconds, clock, progress, pacer)
     except Exception as exc:
-        history.record_error(req.run, req.segment, f"{type(exc).__name__}: {exc}")
+        shown = exc.__cause__ if isinstance(exc, PageFailed) and exc.__cause__ else exc
+        history.record_error(req.run, req.segment, f"{type(shown).__name__}: {exc}")
         raise
 
 
@@ -190,7 +191,11 @@ def _process(
     invocation: Counter[str] = Counter()
     for page in pages(client, request, progress.checkpoint, spec.migration_id):
         page_started = clock()
-        result = applier.apply(page.items)
+        try:
+            result = applier.apply(page.items)
+        except PageFailed as exc:  # what the page's other items wrote counts; the page re-runs
+            history.note_failed_page(req.run, req.segment, progress, _page_counters(exc, page))
+            raise
         result.counters["scanned"] += page.scanned
         result.counters["matched"] += len(page.items)
         invocation.update(result.counters)
@@ -225,6 +230,10 @@ def _process(
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
     # The next start key stays in the history table (the checkpoint), never in the payload.
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}
+
+
+def _page_counters(failed: PageFailed, page: Any) -> dict[str, int]:
+    return {**failed.result.counters, "scanned": page.scanned, "matched": len(page.items)}
 
 
 def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, Any]:
@@ -268,9 +277,8 @@ def check_reply(function: str, response: dict[str, Any], payload: Any) -> dict[s
     """Turn a Lambda invoke response into the function's reply, or a MigrationError."""
     if response.get("FunctionError"):
         detail = payload if isinstance(payload, dict) else {"errorMessage": str(payload)}
-        raise MigrationError(
-            f"the transform function {function} failed: "
-            f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
+        raise FunctionFailed(
+            function, f"{detail.get('errorType', 'Error')}: {detail.get('errorMessage', '')}"
         )
     if not isinstance(payload, dict):
         raise MigrationError(f"the transform function {function} returned {type(payload).__name__}")

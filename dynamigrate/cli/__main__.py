@@ -2,6 +2,6 @@
 
 import sys
 
-from dynamigrate.cli.entry import main
+from dynamigrate.cli import main
 
 sys.exit(main())

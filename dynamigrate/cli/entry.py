@@ -17,7 +17,7 @@ from dynamigrate.cli.registry import CommandLine
 DESCRIPTION = (
     "DynamoDB data migrations as infrastructure. Exit codes: 0 success, 1 a mistake in the input "
     "or the command line, 2 a migration or deploy failed (local run, local deploy, local "
-    "rollback, local delete), 3 an applied migration was changed (plan)."
+    "rollback, local delete), 3 an applied migration was changed (plan), 130 interrupted (Ctrl-C)."
 )
 
 
@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EndpointConnectionError, NoCredentialsError) as exc:
         return _fail(explain(exc))
     except KeyboardInterrupt:
+        print("dynamigrate: interrupted", file=sys.stderr)
         return 130
 
 

@@ -11,6 +11,8 @@ import os
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,13 @@ from typing import Any
 from dynamigrate.aws import DEFAULT_HISTORY_TABLE, Connection
 from dynamigrate.cli.common import UserError, checked_template, pairs
 from dynamigrate.cli.registry import arg, group, verb
+from dynamigrate.local.seal import local_mode
 from dynamigrate.templates import table_logical_id
 from macro.errors import InvalidTemplateError
 from runner.ledger import MigrationLedger
 
 DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+INTERRUPTED = "interrupted"
 
 group("local", help="run migrations on the embedded emulator")
 TEMPLATE = arg(
@@ -70,6 +74,17 @@ def local_run(
     dry_run: bool,
 ) -> int:
     """Run the template's migrations over sample data on the embedded emulator."""
+    with local_mode(lambda: INTERRUPTED):
+        return _local_run(template_path, data, out_dir, parameters, dry_run)
+
+
+def _local_run(
+    template_path: Path,
+    data: list[str] | None,
+    out_dir: Path,
+    parameters: list[str] | None,
+    dry_run: bool,
+) -> int:
     from dynamigrate.data_files import DataFileError  # noqa: PLC0415 - the emulator is heavy
     from dynamigrate.local.cloudformation.resources import DeployError  # noqa: PLC0415
     from dynamigrate.local.run import report, run_local  # noqa: PLC0415
@@ -109,21 +124,19 @@ def local_run(
 )
 def local_serve(port: int) -> int:
     """Serve the emulator with the application installed until interrupted."""
-    from dynamigrate.local.server import LocalServer  # noqa: PLC0415
+    holder: list[Any] = []
+    with local_mode(lambda: holder[0].stopping() if holder else INTERRUPTED):
+        from dynamigrate.local.server import LocalServer  # noqa: PLC0415
 
-    server = LocalServer(port=port)
-    try:
-        server.start()
-    except OSError as exc:
-        raise UserError(f"--port {port}: {exc.strerror or exc}") from exc
-    print(f"dynamigrate emulator on {server.endpoint} (Ctrl-C stops it)", flush=True)
-    print(f"  export AWS_ENDPOINT_URL={server.endpoint}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+        server = LocalServer(port=port)
+        holder.append(server)
+        try:
+            server.start()
+        except OSError as exc:
+            raise UserError(f"--port {port}: {exc.strerror or exc}") from exc
+        print(f"dynamigrate emulator on {server.endpoint} (Ctrl-C stops it)", flush=True)
+        print(f"  export AWS_ENDPOINT_URL={server.endpoint}", flush=True)
+        threading.Event().wait()  # until Ctrl-C: local_mode's handler ends the process
     return 0
 
 
@@ -231,10 +244,13 @@ def _call_server(
     endpoint: str | None, route: str, request: dict[str, Any], what: str
 ) -> dict[str, Any]:
     """POST a control request to `local serve`, with progress bars while it works."""
-    import urllib.error  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
     url = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT).rstrip("/")
+    message = f"interrupted; `local serve` at {url} finishes the {route} on its own"
+    with local_mode(lambda: message, url):
+        return _call_sealed(url, route, request, what)
+
+
+def _call_sealed(url: str, route: str, request: dict[str, Any], what: str) -> dict[str, Any]:
     post = urllib.request.Request(
         f"{url}/_dynamigrate/{route}",
         data=json.dumps(request).encode(),
@@ -262,8 +278,6 @@ def _call_server(
             return
         result.update(answer)
 
-    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
-        os.environ.setdefault(name, value)  # the emulator takes any credentials
     connection = Connection(endpoint_url=url)
     ledger = MigrationLedger(connection.client("dynamodb"), DEFAULT_HISTORY_TABLE)
     before = _runs(ledger)

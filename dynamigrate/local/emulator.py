@@ -44,6 +44,11 @@ Adaptations:
 CloudWatch, CloudWatch Logs, EventBridge and SNS (moto's extras of the same pin) serve the
 runner's events, the application's dashboard and alarm unadapted: an EventBridge rule with a log
 group target delivers events as on AWS (dynamigrate.local.observe).
+
+Not an adaptation but the emulator's boundary: `emulated_aws` runs sealed
+(dynamigrate.local.seal: a request moto does not answer is refused, never sent) and, before moto
+stops, joins every thread its block started (Lambda handlers, state machine executions, the local
+CloudFormation's requests), so none of them can call AWS once the mock is gone.
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 from dynamigrate.local.capacity import CapacityModel, Throttled
 from dynamigrate.local.metering import TABLE_ACTIONS, Metering, report, throttle_response
+from dynamigrate.local.seal import sealed
 
 MOTO_VERSION = "5.2.5"
 REGION = "us-east-1"
@@ -354,15 +360,33 @@ def install() -> None:
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 
 
+DRAIN_SECONDS = 30.0
+
+
+def join_threads(started: list[threading.Thread], seconds: float = DRAIN_SECONDS) -> list[str]:
+    """Wait (at most `seconds` in all) for these threads to end; the names of those that did not."""
+    deadline = time.monotonic() + seconds
+    for thread in started:
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in started if t.is_alive() and t is not threading.current_thread()]
+
+
 @contextmanager
-def emulated_aws() -> Iterator[None]:
-    """moto in-process with state machine execution on and the adaptations installed."""
+def emulated_aws(drain_seconds: float = DRAIN_SECONDS) -> Iterator[None]:
+    """moto in-process with state machine execution on and the adaptations installed, sealed.
+
+    Every thread the block started is joined before moto stops (at most `drain_seconds`; one
+    still running then stays sealed: its requests are refused).
+    """
     install()
     CAPACITY.reset()
-    with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+    before = set(threading.enumerate())
+    with sealed(), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         try:
             yield
         finally:
+            join_threads([t for t in threading.enumerate() if t not in before], drain_seconds)
             REGISTRY.handlers.clear()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import importlib.util
 import sys
@@ -25,7 +26,14 @@ def load_handler(base: Path, logical_id: str, props: dict[str, Any]) -> Any:
     root = (base / code_uri).resolve()
     path = root / (module_name.replace(".", "/") + ".py")
     if not path.is_file():
-        raise FunctionLoadError(f"Resource [{logical_id}] property Handler: {path} does not exist")
+        modules = sorted(
+            ".".join(p.relative_to(root).with_suffix("").parts) for p in root.rglob("*.py")
+        )
+        close = difflib.get_close_matches(module_name, modules, n=1)
+        hint = f"; did you mean {close[0]}.{function_name}?" if close else ""
+        raise FunctionLoadError(
+            f"Resource [{logical_id}] property Handler: {path} does not exist{hint}"
+        )
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     unique = f"dynamigrate_local_{logical_id}_{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
@@ -39,7 +47,10 @@ def load_handler(base: Path, logical_id: str, props: dict[str, Any]) -> Any:
         raise FunctionLoadError(f"Resource [{logical_id}]: importing {path} failed: {exc}") from exc
     function = getattr(module, function_name, None)
     if not callable(function):
+        functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+        close = difflib.get_close_matches(function_name, functions, n=1)
+        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
         raise FunctionLoadError(
-            f"Resource [{logical_id}] property Handler: {handler} is not a function"
+            f"Resource [{logical_id}] property Handler: {handler} is not a function{hint}"
         )
     return function

@@ -24,6 +24,7 @@ from dynamigrate.data_files import DataFileError
 from dynamigrate.local.cloudformation.resources import DeployError
 from dynamigrate.local.cloudformation.responses import describe_stack_resource
 from dynamigrate.local.emulator import install
+from dynamigrate.local.seal import allow
 from dynamigrate.local.stacks import LocalStacks
 from dynamigrate.templates import TemplateError
 from macro.errors import InvalidTemplateError
@@ -69,6 +70,7 @@ class LocalServer:
         moto = _moto_app()
         self.server = make_server("127.0.0.1", self.port, self._wsgi(moto), threaded=True)
         self.port = self.server.server_port
+        allow(self.endpoint)  # sealed (local serve): its own endpoint is the only one reachable
         # The server's own SDK calls (handlers, the state machine interpreter) come back here.
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         os.environ["MOTO_PORT"] = str(self.port)
@@ -77,13 +79,16 @@ class LocalServer:
         receiver = self._receiver_context.__enter__()
         self.stacks = LocalStacks(LocalApp(poll_seconds=self.poll_seconds), receiver)
 
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-        if self._receiver_context:
-            self._receiver_context.__exit__(None, None, None)
-        os.environ.pop("AWS_ENDPOINT_URL", None)
+    def stopping(self) -> str:
+        """What stopping the server ends, in one line (a Ctrl-C ends the process at once)."""
+        stacks = sorted(self.stacks.deployers) if self.stacks else []
+        held = f"{len(stacks)} stack{'s' * (len(stacks) != 1)}"
+        busy = self.stacks is not None and self.stacks.lock.locked()
+        return (
+            f"stopping the emulator on {self.endpoint}: its state ({held}"
+            f"{': ' + ', '.join(stacks) if stacks else ''}) is discarded"
+            f"{'; the deploy in progress is abandoned' if busy else ''}"
+        )
 
     def _wsgi(self, moto: Any) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

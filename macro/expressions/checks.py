@@ -217,12 +217,25 @@ def _check_update(group: _Group, keys: KeySchema | None) -> None:
                     token.position,
                 )
             )
+        elif isinstance(value, list):
+            group.problems.append(
+                Problem.at(
+                    here,
+                    f"ADD {token.text} (at character {token.position}) adds to a number or a "
+                    f"set, but {group.base}.Values.{token.text} is a list, which DynamoDB gets "
+                    f"as a List, never a set: to append to a list, SET path = "
+                    f"list_append(path, {token.text}); to add to a string set, use a transform "
+                    "Function (Values cannot hold a set)",
+                    token.position,
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, int | float):
             group.problems.append(
                 Problem.at(
                     here,
                     f"ADD {token.text} (at character {token.position}) adds a number, but "
-                    f"{group.base}.Values.{token.text} is not a number: use SET to assign it",
+                    f"{group.base}.Values.{token.text} is not a number: use SET to assign it, "
+                    "or a transform Function to add it to a set (Values cannot hold a set)",
                     token.position,
                 )
             )

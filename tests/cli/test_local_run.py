@@ -110,10 +110,11 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert "ROLLED_BACK AddFlag (m1)" in printed
     assert "FAILED      Broken (m2): Migration m2 on table items failed" in printed
     history = printed.split("History:\n", 1)[1].splitlines()
+    # every run, in the order it started: m1's Up, m2's failed Up, then m1's Down
     assert history[1].split()[:5] == ["items", "m1", "up", "SUCCEEDED", "20/20"]
-    assert history[2].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
-    assert history[3].split()[:4] == ["items", "m2", "up", "FAILED"]
-    assert "does not exist in the item" in history[3]  # the cause, not a cut prefix
+    assert history[2].split()[:4] == ["items", "m2", "up", "FAILED"]
+    assert "does not exist in the item" in history[2]  # the cause, not a cut prefix
+    assert history[3].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
     items = [row["Item"] for row in lines(out / "Items.jsonl")]
     assert len(items) == 20
     assert all("flag" not in item for item in items)  # Down undid m1
@@ -204,7 +205,14 @@ def _check_logs(log_lines: list[str]) -> None:
         ("missing-template", "nope.yaml: cannot read"),
         ("missing-data", "--data Items={data}: no such file"),
         ("no-migrations", "the template declares no Custom::DynamoMigration resource"),
-        ("unknown-table", "--data Nope: the template has no AWS::DynamoDB::Table Nope"),
+        (
+            "unknown-table",
+            "--data Nope: the template has no AWS::DynamoDB::Table Nope; its tables: Items",
+        ),
+        (
+            "mistyped-table",
+            "--data Itmes: the template has no AWS::DynamoDB::Table Itmes; did you mean Items?",
+        ),
         ("malformed-line", "items.jsonl:2: not JSON"),
         ("invalid-template", "Resource [Broken] property Up: must have exactly one of"),
         ("bad-pair", "--data 'Items': expected NAME=VALUE"),
@@ -225,6 +233,8 @@ def test_bad_input_gets_one_clear_line_and_exit_1(tmp_path, capsys, case, expect
         body = FAILING.split("  AddFlag:", maxsplit=1)[0]
     elif case == "unknown-table":
         pair = f"Nope={data}"
+    elif case == "mistyped-table":
+        pair = f"Itmes={data}"
     elif case == "invalid-template":
         body = FAILING.replace(
             'Up: {Update: {Expression: "SET n = n + :one", Values: {":one": 1}}}', "Up: {}"

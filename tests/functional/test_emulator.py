@@ -378,3 +378,54 @@ def test_adaptation_6_a_hot_key_throttles_below_the_table_capacity(aws, capacity
     hot = [{"pk": {"S": "hot"}, "d": {"S": big}} for _ in range(55)]
     assert _outcomes(client, hot) == (50, 5)  # 1,000 WCU on one key, of the table's 4,000
     assert _outcomes(client, [{"pk": {"S": "cold"}, "d": {"S": big}}]) == (1, 0)
+
+
+def test_every_thread_the_block_started_ends_before_the_emulator_stops():
+    """A thread still working when the block's body ends (a poller, a Lambda handler) finishes
+    against the emulator: moto stops only after it ended, never under it."""
+    from dynamigrate.local.seal import LeftEmulatorError
+
+    outcome: list[object] = []
+    release = threading.Event()
+
+    def poller() -> None:
+        release.wait()
+        time.sleep(0.3)  # its next poll comes after the block's body has ended
+        try:
+            outcome.append(boto3.client("dynamodb").list_tables()["TableNames"])
+        except LeftEmulatorError as exc:
+            outcome.append(exc)
+
+    with emulated_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        threading.Thread(target=poller, daemon=True).start()
+        release.set()
+    assert outcome == [["t"]]
+
+
+def test_a_thread_still_running_after_the_drain_is_refused_not_sent():
+    """One that outlives the drain's bound cannot reach AWS: its request is refused, unsent."""
+    from dynamigrate.local.seal import LeftEmulatorError
+
+    outcome: list[object] = []
+    release = threading.Event()
+
+    def straggler() -> None:
+        release.wait()
+        try:
+            boto3.client("dynamodb", region_name="us-east-1").list_tables()
+        except LeftEmulatorError as exc:
+            outcome.append(exc)
+
+    with emulated_aws(drain_seconds=0):
+        threading.Thread(target=straggler, daemon=True).start()
+    release.set()
+    deadline = time.monotonic() + 10
+    while not outcome and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [type(o) for o in outcome] == [LeftEmulatorError]

@@ -72,3 +72,79 @@ def test_a_succeeded_migration_is_not_locked_again_except_to_roll_back(ledger):
     assert ledger.acquire(
         "Orders", "m1", "rollback", "sum", 600, now=2000, allow_succeeded=True
     ).acquired
+
+
+HISTORY_V1 = {
+    "Transform": "DynamoMigrations",
+    "Resources": {
+        "Items": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": "items",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        },
+        "A": {
+            "Type": "Custom::DynamoMigration",
+            "Properties": {
+                "TableName": {"Ref": "Items"},
+                "MigrationId": "m1-a",
+                "Up": {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
+                "Down": {"Update": {"Expression": "REMOVE a"}},
+            },
+        },
+        "B": {
+            "Type": "Custom::DynamoMigration",
+            "Properties": {
+                "TableName": {"Ref": "Items"},
+                "MigrationId": "m2-b",
+                "Up": {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}},
+            },
+        },
+    },
+}
+
+
+def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
+    """A (with Down) and a failing B deploy and roll back; B fixed, both deploy again: every run
+    is there, in the order it started, in the rows and in the JSON."""
+    import copy
+
+    from dynamigrate.history_view import as_dict, rows
+    from dynamigrate.local.app import LocalApp
+    from dynamigrate.local.cloudformation.deployer import LocalDeployer
+    from dynamigrate.local.cloudformation.protocol import response_receiver
+
+    fixed = copy.deepcopy(HISTORY_V1)
+    fixed["Resources"]["B"]["Properties"]["Up"]["Update"]["Expression"] = "SET b = :t"
+    items = [{"pk": {"S": f"i{n}"}, "c": {"N": "1"}} for n in range(5)]
+    del items[3]["c"]  # B's first version fails on this item only
+    with emulated_aws(), response_receiver() as receiver:
+        deployer = LocalDeployer(LocalApp(poll_seconds=1), receiver)
+        first = deployer.deploy(HISTORY_V1, tmp_path, {"Items": items})
+        assert not first.succeeded
+        assert deployer.deploy(fixed, tmp_path).succeeded
+        records = deployer.ledger.records("items")
+    runs = [(r[1], r[2], r[3]) for r in rows(records)]
+    assert runs == [
+        ("m1-a", "up", "SUCCEEDED"),
+        ("m2-b", "up", "FAILED"),
+        ("m1-a", "down", "ROLLED_BACK"),
+        ("m1-a", "up", "SUCCEEDED"),
+        ("m2-b", "up", "SUCCEEDED"),
+    ]
+    failed = next(r for r in rows(records) if r[3] == "FAILED")
+    assert failed[4] == "4/5"  # what it wrote before it failed
+    assert failed[7] == (
+        'DynamoDB rejected the Update of {"pk": {"S": "i3"}} (The provided expression refers to '
+        "an attribute that does not exist in the item)"
+    )
+    by_id = {r.migration_id: as_dict(r) for r in records}
+    assert [(r["direction"], r["status"]) for r in by_id["m1-a"]["runs"]] == [
+        ("up", "SUCCEEDED"),
+        ("down", "ROLLED_BACK"),
+    ]
+    assert [(r["direction"], r["status"]) for r in by_id["m2-b"]["runs"]] == [("up", "FAILED")]
+    assert by_id["m1-a"]["counters"]["updated"] == 5
+    assert by_id["m1-a"]["runs"][1]["counters"]["updated"] == 5

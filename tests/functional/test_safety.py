@@ -283,6 +283,65 @@ def test_an_expression_dynamodb_rejects_fails_the_run_with_its_reason(engine):
     assert ":undefined" in result.cause
 
 
+def test_a_failed_run_counts_what_it_wrote_and_names_the_item_dynamodb_refused(engine):
+    """An Update that cannot apply to one item (arithmetic on an attribute it lacks) fails the
+    run; the other items of the page were written, and the run's counters say so."""
+    from runner.history import History, RunRef
+
+    create_table(engine.dynamodb, "Partly")
+    items = numbered(50)
+    del items[40]["n"]  # the 41st item lacks the attribute the expression adds to
+    load(engine.dynamodb, "Partly", items)
+    spec = {
+        "MigrationId": "partly",
+        "TableName": "Partly",
+        "Source": {"Scan": {"Segments": 1}},
+        "Up": {"Update": {"Expression": "SET m = n + :one", "Values": {":one": 1}}},
+    }
+    result = engine.run(spec, run_id="partly-run")
+    assert result.status == "FAILED"
+    assert (
+        'Migration partly: DynamoDB rejected the Update of {"pk": {"S": "i00040"}} (The '
+        "provided expression refers to an attribute that does not exist in the item)"
+    ) in str(result.message)
+    written = [i for i in scan_all(engine.dynamodb, "Partly").values() if "m" in i]
+    assert len(written) == 49
+    totals = History(engine.dynamodb, "dynamigrate-history").run_totals(
+        RunRef("Partly", "partly", "up", "partly-run")
+    )
+    assert totals.counters["updated"] == 49
+    assert totals.counters["scanned"] == 50
+    assert totals.segments_done == 0
+    # fixed and resumed: the failed page runs again, and its partial count is replaced, not added
+    engine.dynamodb.put_item(TableName="Partly", Item={**items[40], "n": {"N": "40"}})
+    assert engine.run(spec, run_id="partly-run").status == "SUCCEEDED"
+    totals = History(engine.dynamodb, "dynamigrate-history").run_totals(
+        RunRef("Partly", "partly", "up", "partly-run")
+    )
+    assert (totals.counters["updated"], totals.counters["scanned"]) == (50, 50)
+
+
+def test_a_function_that_raises_fails_the_run_naming_the_item_it_failed_on(engine):
+    create_table(engine.dynamodb, "Raises")
+    items = numbered(30)
+    for item in items:
+        item["qty"] = {"N": "2"}
+    del items[17]["qty"]
+    load(engine.dynamodb, "Raises", items)
+
+    def double(event, context):
+        return {"items": [{**i, "qty": {"N": str(2 * int(i["qty"]["N"]))}} for i in event["items"]]}
+
+    fn = deploy_function("raises", double)
+    spec = {"MigrationId": "raises", "TableName": "Raises", "Up": {"Function": fn}}
+    result = engine.run({**spec, "Source": {"Scan": {"Segments": 1}}})
+    assert result.status == "FAILED"
+    assert (
+        f'Migration raises: the transform function {fn} failed on {{"pk": {{"S": "i00017"}}}}: '
+        "KeyError: 'qty'"
+    ) in str(result.message)
+
+
 def test_a_function_returning_the_wrong_length_fails_the_run(engine):
     create_table(engine.dynamodb, "Short")
     load(engine.dynamodb, "Short", numbered(30))

@@ -10,8 +10,10 @@ CloudFormation would, which runs the Down of what the deploy ran.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +83,17 @@ def check_template(template: dict[str, Any], data_ids: set[str], settings: Setti
         raise DeployError("the template declares no Custom::DynamoMigration resource")
     for logical_id in sorted(data_ids):
         if kinds.get(logical_id) != TABLE_TYPE:
-            raise DeployError(
-                f"--data {logical_id}: the template has no AWS::DynamoDB::Table {logical_id}"
-            )
+            raise no_such_table(logical_id, [k for k, v in kinds.items() if v == TABLE_TYPE])
     expand(template, settings, lambda key, body: f"https://local/{key}")
+
+
+def no_such_table(given: str, tables: list[str]) -> DeployError:
+    """`--data` naming no table of the template, with the nearest name (or the names)."""
+    close = difflib.get_close_matches(given, tables, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if not close and tables:
+        hint = f"; its tables: {', '.join(sorted(tables))}"
+    return DeployError(f"--data {given}: the template has no AWS::DynamoDB::Table {given}{hint}")
 
 
 class LocalDeployer:
@@ -168,8 +177,10 @@ class LocalDeployer:
         props: dict[str, Any],
         physical_id: str | None,
         old: dict[str, Any] | None,
+        abandoned: threading.Event | None = None,
     ) -> dict[str, Any]:
-        """One request, answered; progress is reported while the controller works."""
+        """One request, answered; progress is reported while the controller works. Once
+        `abandoned` is set (CloudFormation cancelled it), it stops waiting for the answer."""
         table, mid = str(props["TableName"]), str(props["MigrationId"])
         event = self.driver.event(request_type, logical_id, props, physical_id, old)
         if request_type == "Create":
@@ -187,6 +198,12 @@ class LocalDeployer:
             try:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
+                if abandoned is not None and abandoned.is_set():
+                    return {
+                        "Status": "FAILED",
+                        "Reason": "Resource creation cancelled",
+                        "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
+                    }
                 if self.progress:
                     self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
                 continue
@@ -219,11 +236,10 @@ class LocalDeployer:
         migrations = template_resources(template, scope, MIGRATION_TYPE)
         if not migrations:
             raise DeployError("the template declares no Custom::DynamoMigration resource")
-        unknown = sorted(set(data or {}) - set(template_resources(template, scope, TABLE_TYPE)))
+        known = template_resources(template, scope, TABLE_TYPE)
+        unknown = sorted(set(data or {}) - set(known))
         if unknown:
-            raise DeployError(
-                f"--data {unknown[0]}: the template has no AWS::DynamoDB::Table {unknown[0]}"
-            )
+            raise no_such_table(unknown[0], list(known))
         if dry_run:
             template = json.loads(json.dumps(template))
             for logical_id in migrations:

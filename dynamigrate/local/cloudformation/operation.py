@@ -17,6 +17,8 @@ test holds it to them:
   the next deploy or RollbackStack (`roll_back`); DeleteStack (`delete_stack`) deletes every
   resource.
 A Delete that fails in a cleanup phase is tried three times, then skipped.
+Each request in flight has its own thread; a cancelled one is told (`abandoned`) that no one waits
+for its answer any more, and every thread has ended when `run` returns.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ CLEANUP = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
 DELETE = "DELETE_IN_PROGRESS"
 CLEANUP_ATTEMPTS = 3
 
-# send(request type, logical id, properties, physical id, old properties) -> the answer
-Send = Callable[[str, str, dict[str, Any], str | None, dict[str, Any] | None], dict[str, Any]]
+# send(request type, logical id, properties, physical id, old properties[, abandoned=Event])
+# -> the answer; `abandoned` is set once CloudFormation no longer waits for it (cancelled)
+Send = Callable[..., dict[str, Any]]
+JOIN_SECONDS = 60.0  # a cancelled request's sender stops waiting within a poll; this is a bound
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class StackOperation:
         self.held_properties = dict(held_properties)
         self.held_ids = dict(held_ids)
         self.updating = bool(held_ids)
+        self._threads: dict[str, tuple[threading.Thread, threading.Event]] = {}
 
     def run(
         self,
@@ -170,7 +175,16 @@ class StackOperation:
         # Those still in progress are cancelled: CloudFormation no longer waits for their answers.
         result.cancelled = sorted(in_flight, key=started.index)
         result.not_started = pending
+        self._end_threads()
         return started
+
+    def _end_threads(self) -> None:
+        """Tell every request still in flight it is abandoned, and wait until its thread ended."""
+        for _, abandoned in self._threads.values():
+            abandoned.set()
+        for thread, _ in self._threads.values():
+            thread.join(JOIN_SECONDS)
+        self._threads.clear()
 
     def _start(
         self,
@@ -182,10 +196,15 @@ class StackOperation:
         request = "Update" if held else "Create"
         old = self.held_properties.get(logical_id)
 
-        def send() -> None:
-            finished.put((logical_id, self.send(request, logical_id, props, held, old)))
+        abandoned = threading.Event()
 
-        threading.Thread(target=send, daemon=True, name=f"cfn-{logical_id}").start()
+        def send() -> None:
+            answer = self.send(request, logical_id, props, held, old, abandoned=abandoned)
+            finished.put((logical_id, answer))
+
+        thread = threading.Thread(target=send, daemon=True, name=f"cfn-{logical_id}")
+        self._threads[logical_id] = (thread, abandoned)
+        thread.start()
 
     # ---- after the forward phase -----------------------------------------------------------------
 

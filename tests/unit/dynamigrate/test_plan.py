@@ -82,3 +82,46 @@ def test_max_writes_per_second_stays_an_absolute_cap_the_lower_wins():
     found = estimate(capped, 100_000, 1024 * 100_000, ORDERS, ORDERS)
     assert found.duration_seconds == 5000  # 20 items/s is below the 100 WCU/s budget
     assert found.budget.endswith("; MaxWritesPerSecond 20")
+
+
+def _state(props: dict, status: str | None, same: bool = True, **attrs) -> str:
+    from dynamigrate.plan import _request, state_of
+    from macro.nested import checksum
+    from tests.unit.dynamigrate.records import record
+
+    request = _request("M", "m1", "Orders", props)
+    if status is None:
+        return state_of(request, None)
+    sums = {"checksum": {"S": checksum(props) if same else "other"}}
+    return state_of(request, record(status, **sums, **attrs))
+
+
+DRY = {**UPDATE, "DryRun": True}
+
+
+@pytest.mark.parametrize(
+    ("props", "status", "same", "attrs", "state"),
+    [
+        (UPDATE, None, True, {}, "pending"),
+        (UPDATE, "SUCCEEDED", True, {}, "applied"),
+        (UPDATE, "SUCCEEDED", False, {}, "changed"),
+        (UPDATE, "RUNNING", True, {}, "running"),
+        (UPDATE, "RUNNING", False, {}, "refused"),
+        (
+            UPDATE,
+            "FAILED",
+            True,
+            {"runId": {"S": "r"}, "direction": {"S": "up"}},
+            "failed (resumes)",
+        ),
+        (UPDATE, "FAILED", False, {"runId": {"S": "r"}, "direction": {"S": "up"}}, "pending"),
+        (UPDATE, "ROLLED_BACK", True, {}, "pending"),
+        ({**UPDATE, "Dispose": True}, "SUCCEEDED", True, {}, "applied"),
+        ({**UPDATE, "Dispose": True}, None, True, {}, "refused"),
+        (DRY, None, True, {}, "dry-run"),
+        (DRY, "SUCCEEDED", True, {}, "unchanged"),
+        (DRY, "SUCCEEDED", False, {}, "dry-run"),
+    ],
+)
+def test_plan_states_are_the_runners_decisions(props, status, same, attrs, state):
+    assert _state(props, status, same, **attrs) == state

@@ -129,7 +129,14 @@ def test_update_rules():
     ]
     assert problems(update("ADD n :v", Values={":v": "one"})) == [
         "Up.Update.Expression: ADD :v (at character 7) adds a number, but Up.Update.Values.:v "
-        "is not a number: use SET to assign it"
+        "is not a number: use SET to assign it, or a transform Function to add it to a set "
+        "(Values cannot hold a set)"
+    ]
+    assert problems(update("ADD tags :v", Values={":v": ["a"]})) == [
+        "Up.Update.Expression: ADD :v (at character 10) adds to a number or a set, but "
+        "Up.Update.Values.:v is a list, which DynamoDB gets as a List, never a set: to append to "
+        "a list, SET path = list_append(path, :v); to add to a string set, use a transform "
+        "Function (Values cannot hold a set)"
     ]
     assert "Values cannot hold a set" in problems(update("DELETE s :v", Values={":v": ["a"]}))[0]
     assert problems(update("SET a = :v", Names={"#dynamigrate_key": "x"}, Values={":v": 1})) == [
