@@ -267,7 +267,7 @@ def _call_server(
     before = _runs(ledger)
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
-    _follow(ledger, before, thread)
+    _follow(ledger, before, thread, _ItemCounts(connection.client("dynamodb")))
     if failure:
         raise UserError(
             f"no dynamigrate emulator at {url} ({failure[0]}); start one with "
@@ -286,14 +286,36 @@ def _runs(ledger: MigrationLedger) -> dict[str, tuple[str, str | None]]:
         return {}
 
 
+class _ItemCounts:
+    """Each table's item count when its migration first shows: the total of its progress bar,
+    as `local run` takes it."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self.dynamodb = dynamodb
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, table: str) -> int:
+        if table not in self.counts:
+            try:
+                found = self.dynamodb.describe_table(TableName=table)["Table"]
+                self.counts[table] = int(found.get("ItemCount", 0))
+            except Exception:  # the table is gone or unreadable: the bar shows counts only
+                self.counts[table] = 0
+        return self.counts[table]
+
+
 def _follow(
-    ledger: MigrationLedger, before: dict[str, tuple[str, str | None]], thread: threading.Thread
+    ledger: MigrationLedger,
+    before: dict[str, tuple[str, str | None]],
+    thread: threading.Thread,
+    item_count: Any,
+    printer: Any = None,
 ) -> None:
     """Progress bars from the history table while a deploy runs on the server: every migration
     the deploy runs gets its lines, even one that starts and ends between two polls."""
     from dynamigrate.progress import ProgressPrinter, live  # noqa: PLC0415
 
-    printer = ProgressPrinter(sys.stderr)
+    printer = printer or ProgressPrinter(sys.stderr)
     started: set[str] = set()
     while thread.is_alive():
         thread.join(1.0)
@@ -307,4 +329,4 @@ def _follow(
                 started.add(key)
                 # labelled by logical id, as `local run` labels it
                 label = record.attributes.get("logicalId", {}).get("S") or key
-                printer(label, live(ledger, record), 0)
+                printer(label, live(ledger, record), item_count(record.table))

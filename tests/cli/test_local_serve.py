@@ -91,6 +91,8 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
     printed = capsys.readouterr()
     assert printed.out.count("SUCCESS") == 2
     assert printed.err.startswith("AddA ")  # progress labelled by logical id, as `local run` does
+    assert "?" not in printed.err  # a percentage of the table's items, as `local run` shows
+    assert "] 100%       30 scanned       30 changed  SUCCEEDED" in printed.err
     assert {i["b"]["N"] for i in items(server).values()} == {"2"}
 
     assert (

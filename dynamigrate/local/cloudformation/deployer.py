@@ -44,10 +44,11 @@ from dynamigrate.local.cloudformation.resources import (
 )
 from dynamigrate.local.emulator import REGION, service_role
 from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION
-from dynamigrate.progress import live
+from dynamigrate.progress import live, run_identity
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.ledger import MigrationLedger, MigrationRecord
+from runner.lifecycle import Request
 
 Progress = Callable[[str, MigrationRecord | None, int], None]
 
@@ -169,10 +170,11 @@ class LocalDeployer:
         old: dict[str, Any] | None,
     ) -> dict[str, Any]:
         """One request, answered; progress is reported while the controller works."""
-        table, mid = str(props["TableName"]), str(props["MigrationId"])
         event = self.driver.event(request_type, logical_id, props, physical_id, old)
         if request_type == "Create":
             event.pop("PhysicalResourceId", None)
+        table, record_id = str(props["TableName"]), Request.from_event(event).record_id
+        before = run_identity(self.ledger.get(table, record_id))
         try:
             self.driver.deliver(event)
         except Exception as exc:  # CloudFormation fails the resource: nothing answered it
@@ -186,11 +188,14 @@ class LocalDeployer:
             try:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
-                if self.progress:
-                    self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
+                record = self.ledger.get(table, record_id) if self.progress else None
+                if self.progress and run_identity(record) != before:  # not the last run's
+                    self.progress(logical_id, live(self.ledger, record), total)
                 continue
             if self.progress:
-                self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
+                self.progress(
+                    logical_id, live(self.ledger, self.ledger.get(table, record_id)), total
+                )
             return answer
 
     def _item_count(self, table: str) -> int:
