@@ -177,6 +177,7 @@ def local_deploy(
     }
     result = _call_server(endpoint, "deploy", request, str(template_path))
     _print_outcomes(result["outcomes"])
+    _print_deleted(stack, result)
     if result.get("stackStatus", "").endswith("_FAILED"):
         print(
             f"stack {stack}: {result['stackStatus']} (rollback disabled): deploy again to resume, "
@@ -205,6 +206,7 @@ def local_stack_operation(endpoint: str | None, operation: str, stack: str) -> i
     """RollbackStack (`rollback`) or DeleteStack (`delete`) on a stack of `local serve`."""
     result = _call_server(endpoint, operation, {"stack": stack}, f"stack {stack}")
     _print_outcomes(result["outcomes"])
+    _print_deleted(stack, result)
     print(f"stack {stack}: {result['stackStatus']}")
     return 0 if result["succeeded"] else 2
 
@@ -213,8 +215,18 @@ _stack_operation_verb(
     "rollback", "RollbackStack: roll back a deploy that failed with --disable-rollback"
 )
 _stack_operation_verb(
-    "delete", "DeleteStack: each migration gets its Delete; data and history stay"
+    "delete",
+    "DeleteStack: each migration gets its Delete (history stays); the stack's tables are "
+    "deleted unless their DeletionPolicy retains them",
 )
+
+
+def _print_deleted(stack: str, result: dict[str, Any]) -> None:
+    """The tables CloudFormation deleted as the operation ended (as their DeletionPolicy says)."""
+    if result.get("deletedTables"):
+        print(
+            f"stack {stack}: deleted tables {', '.join(result['deletedTables'])} (DeletionPolicy)"
+        )
 
 
 def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:

@@ -38,6 +38,7 @@ class LocalRunResult:
     history: list[dict[str, Any]]
     history_rows: list[list[str]]
     samples: dict[str, tuple[Item | None, Item | None]]
+    deleted: list[str]  # tables the rollback deleted (their files: what they held just before)
 
 
 def _scan(client: Any, table: str) -> list[Item]:
@@ -97,21 +98,29 @@ def run_local(
     with emulated_aws(), response_receiver() as receiver:
         app = LocalApp(poll_seconds=poll_seconds)
         deployer = LocalDeployer(app, receiver, progress=progress)
-        started = time.monotonic()
-        deployment = deployer.deploy(template, base, loaded, parameters, dry_run)
-        seconds = time.monotonic() - started
-        out_dir.mkdir(parents=True, exist_ok=True)
-        samples = {}
-        for logical_id, table in deployment.tables.items():
+        samples: dict[str, tuple[Item | None, Item | None]] = {}
+
+        def write_out(logical_id: str, table: str) -> None:
             keys = _key_names(app.dynamodb, table)
             items = _scan(app.dynamodb, table)
             write_items(out_dir / f"{logical_id}.jsonl", items, keys)
             samples[logical_id] = _first_change(loaded.get(logical_id, []), items, keys)
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        deployer.before_table_delete = write_out  # a rolled-back create deletes its tables
+        started = time.monotonic()
+        deployment = deployer.deploy(template, base, loaded, parameters, dry_run)
+        seconds = time.monotonic() - started
+        for logical_id, table in deployment.tables.items():
+            if logical_id not in deployer.deleted_tables:
+                write_out(logical_id, table)
         records = deployer.ledger.records()
         history = [as_dict(r) for r in records]
         (out_dir / "history.json").write_text(json.dumps(history, indent=2, sort_keys=True) + "\n")
         scanned = sum(int((h.get("counters") or {}).get("scanned", 0)) for h in history)
-        return LocalRunResult(deployment, seconds, scanned, history, rows(records), samples)
+        return LocalRunResult(
+            deployment, seconds, scanned, history, rows(records), samples, deployer.deleted_tables
+        )
 
 
 DRY_RUN_SAMPLES = 3
@@ -154,6 +163,11 @@ def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
                 mid = str(entry["migrationId"]).removesuffix("#dry-run")
                 write(f"\n{mid} (dry run), an item it would change:\n")
                 _sample(write, sample["before"], sample.get("after"), sample.get("operation"))
+    for logical_id in result.deleted:
+        write(
+            f"\n{logical_id}: deleted by the rollback, as CloudFormation deletes a table the "
+            f"failed create made (DeletionPolicy); {logical_id}.jsonl holds what it held then\n"
+        )
     write("\nHistory:\n" + format_table(HEADER, result.history_rows) + "\n")
     rate = result.scanned / result.seconds if result.seconds else 0.0
     write(

@@ -94,7 +94,8 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert history[2].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
     assert history[3].split()[:4] == ["items", "m2", "up", "FAILED"]
     assert "does not exist in the item" in history[3]  # the cause, not a cut prefix
-    items = [row["Item"] for row in lines(out / "Items.jsonl")]
+    assert "\nItems: deleted by the rollback, as CloudFormation deletes" in printed
+    items = [row["Item"] for row in lines(out / "Items.jsonl")]  # as the Down left them
     assert len(items) == 20
     assert all("flag" not in item for item in items)  # Down undid m1
     assert {item["big"]["N"] for item in items} == {big}  # 38 digits, exactly

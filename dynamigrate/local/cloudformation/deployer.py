@@ -39,6 +39,7 @@ from dynamigrate.local.cloudformation.resources import (
     TABLE_TYPE,
     DeployError,
     LocalResources,
+    TableHook,
     check_functions,
     template_resources,
 )
@@ -107,6 +108,8 @@ class LocalDeployer:
         self.resources = LocalResources(self.dynamodb, stack_name)
         self.driver = StackDriver(stack_name, app.runner_arn, receiver)
         self.log: list[Sent] = []  # the requests the last operation sent, as the conformance data
+        self.before_table_delete: TableHook | None = None  # sees a table CloudFormation deletes
+        self.deleted_tables: list[str] = []  # the logical ids the last operation deleted
         self._failed: tuple[StackOperation, dict[str, dict[str, Any]], Result] | None = None
 
     # ---- the migrations ----------------------------------------------------------------------
@@ -246,7 +249,14 @@ class LocalDeployer:
 
         expanded = expand(template, self.settings(), upload)
         outcomes = self._run_migrations(expanded, migrations, bodies, scope, disable_rollback)
+        self._release_tables()
         return Deployment(tables, outcomes)
+
+    def _release_tables(self) -> None:
+        """The tables CloudFormation deletes as the operation ends (their DeletionPolicy)."""
+        self.deleted_tables = self.resources.after_operation(
+            self.driver.current_status, self.before_table_delete
+        )
 
     def _run_migrations(
         self,
@@ -315,13 +325,16 @@ class LocalDeployer:
         operation.roll_back(desired, result)
         self._failed = None
         self._hold(result)
+        self._release_tables()
         return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
 
     def delete(self) -> None:
-        """DeleteStack: every migration gets its Delete; the data and the history stay."""
+        """DeleteStack: every migration gets its Delete (the history stays), then the stack's
+        tables go unless their DeletionPolicy retains them."""
         operation = self._operation()
         self._failed = None
         self._hold(operation.delete_stack())
+        self._release_tables()
 
 
 def _removed(logical_id: str, props: dict[str, Any]) -> Outcome:
