@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from dynamigrate.cdk_assembly import with_asset_paths
 from dynamigrate.local.app import LocalApp
 from dynamigrate.local.cloudformation.intrinsics import (
     IntrinsicError,
@@ -216,6 +217,7 @@ class LocalDeployer:
         dry_run: bool = False,
         disable_rollback: bool = False,
     ) -> Deployment:
+        template = with_asset_paths(template, base)  # a plain `cdk.App()`'s function code
         try:
             scope = Scope(
                 parameters=parameter_values(template, parameters or {}), stack_name=self.stack_name

@@ -197,7 +197,8 @@ def _function_properties(template: dict[str, Any], logical_id: str) -> dict[str,
 def _asset(resource: dict[str, Any]) -> str | None:
     """A CDK function's asset directory in cdk.out. The CDK writes this metadata for local tools
     (aws/aws-cdk issue 1432, pull request 1433: SAM CLI reads it the same way) when `cdk synth`
-    sets aws:cdk:enable-asset-metadata; tests run the real CLI."""
+    sets aws:cdk:enable-asset-metadata; tests run the real CLI. For a plain `cdk.App()` the
+    deployer adds it from the assembly's asset manifest first (dynamigrate.cdk_assembly)."""
     asset = (resource.get("Metadata") or {}).get("aws:asset:path")
     is_lambda = resource["Type"] == "AWS::Lambda::Function"
     return asset if is_lambda and isinstance(asset, str) else None
@@ -207,8 +208,10 @@ def _not_runnable(resource: dict[str, Any], props: dict[str, Any]) -> str | None
     """Why a local run cannot execute this function, or None when it can."""
     if resource["Type"] != "AWS::Serverless::Function" and _asset(resource) is None:
         return (
-            "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): a local "
-            "run loads a function's code from a directory"
+            "an AWS::Lambda::Function whose code is no directory of a CDK cloud assembly (no "
+            "aws:asset:path metadata, and its Code.S3Key in no *.assets.json beside the "
+            "template: run the template from the cdk.out directory the synthesis wrote): a "
+            "local run loads a function's code from a directory"
         )
     runtime = str(props.get("Runtime", "python"))
     if not runtime.startswith("python"):
