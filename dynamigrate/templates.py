@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dynamigrate.cdk_assembly import construct_logical_id
 from macro.errors import Problem
 
 
@@ -98,12 +99,18 @@ def located_problem(decoded: Any, problem: Problem) -> Located:
 
 def table_logical_id(template: dict[str, Any], given: str) -> str:
     """A table's logical id from `given`: the logical id itself, or in a synthesized CDK
-    template the construct's id (its `aws:cdk:path` is `<Stack>/<given>/Resource`)."""
+    template the construct's id or path below the stack (its `aws:cdk:path` is
+    `<Stack>/<given>/Resource`; without that metadata, as a plain `cdk.App()` writes it, the
+    logical id CDK derives from that path)."""
     resources = template.get("Resources") or {}
     if given in resources:
         return given
     for logical_id, resource in resources.items():
         path = ((resource or {}).get("Metadata") or {}).get("aws:cdk:path", "")
-        if isinstance(path, str) and path.split("/")[1:] == [given, "Resource"]:
+        if isinstance(path, str) and path.split("/")[1:] == [*given.split("/"), "Resource"]:
             return str(logical_id)
-    return given
+    try:
+        derived = construct_logical_id(given)
+    except ValueError:
+        return given
+    return derived if derived in resources else given

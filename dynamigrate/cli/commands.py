@@ -31,6 +31,8 @@ from macro.errors import InvalidTemplateError
 from macro.expand import expand, inline_size_warning
 from runner.ledger import MigrationLedger
 
+clock = time.time  # the wall clock the history's timestamps are in (tests set their own)
+
 JSON = arg("--json", dest="as_json", action="store_true", help="JSON instead of a table")
 
 
@@ -195,7 +197,7 @@ def status(
     app_stack: str | None,
 ) -> int:
     """Running migrations with their progress; a count of the others."""
-    from dynamigrate.progress import bar, counters, live, pacing  # noqa: PLC0415
+    from dynamigrate.progress import bar, counters, live, pace, pacing, run_estimate  # noqa: PLC0415
 
     ledger = _ledger(connection, history_table, app_stack)
     while True:
@@ -204,17 +206,26 @@ def status(
         by_status: dict[str, int] = {}
         for record in records:
             by_status[record.status] = by_status.get(record.status, 0) + 1
+        totals = {r.table: _item_count(connection, r.table) for r in running}
         if as_json:
-            shown = {"running": [as_dict(r) for r in running], "counts": by_status}
+            shown = {
+                "running": [
+                    {**as_dict(r), **_pace_json(run_estimate(r, totals[r.table], clock()))}
+                    for r in running
+                ],
+                "counts": by_status,
+            }
             print(json.dumps(shown, indent=2, sort_keys=True))
             return 0
         for record in running:
             found = counters(record)
-            scanned = found.get("scanned", 0)
+            scanned, total = found.get("scanned", 0), totals[record.table]
+            figures = pace(run_estimate(record, total, clock()), running=True)
             print(
                 f"{record.table} {record.migration_id} {record.status} "
-                f"{bar(scanned, _item_count(connection, record.table))} {scanned} scanned, "
+                f"{bar(scanned, total)} {scanned} scanned, "
                 f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
+                + (f", {figures}" if figures else "")
             )
             if pacing(record):
                 print(f"  {pacing(record)}")
@@ -232,6 +243,14 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _pace_json(figures: Any) -> dict[str, Any]:
+    """A running record's rate and time left for `status --json` (null until known)."""
+    return {
+        "itemsPerSecond": None if figures.rate is None else round(figures.rate, 1),
+        "secondsLeft": None if figures.seconds_left is None else round(figures.seconds_left),
+    }
 
 
 def _item_count(connection: Connection, table: str) -> int:

@@ -192,6 +192,7 @@ def local_deploy(
     }
     result = _call_server(endpoint, "deploy", request, str(template_path))
     _print_outcomes(result["outcomes"])
+    _print_deleted(stack, result)
     if result.get("stackStatus", "").endswith("_FAILED"):
         print(
             f"stack {stack}: {result['stackStatus']} (rollback disabled): deploy again to resume, "
@@ -220,6 +221,7 @@ def local_stack_operation(endpoint: str | None, operation: str, stack: str) -> i
     """RollbackStack (`rollback`) or DeleteStack (`delete`) on a stack of `local serve`."""
     result = _call_server(endpoint, operation, {"stack": stack}, f"stack {stack}")
     _print_outcomes(result["outcomes"])
+    _print_deleted(stack, result)
     print(f"stack {stack}: {result['stackStatus']}")
     return 0 if result["succeeded"] else 2
 
@@ -228,8 +230,18 @@ _stack_operation_verb(
     "rollback", "RollbackStack: roll back a deploy that failed with --disable-rollback"
 )
 _stack_operation_verb(
-    "delete", "DeleteStack: each migration gets its Delete; data and history stay"
+    "delete",
+    "DeleteStack: each migration gets its Delete (history stays); the stack's tables are "
+    "deleted unless their DeletionPolicy retains them",
 )
+
+
+def _print_deleted(stack: str, result: dict[str, Any]) -> None:
+    """The tables CloudFormation deleted as the operation ended (as their DeletionPolicy says)."""
+    if result.get("deletedTables"):
+        print(
+            f"stack {stack}: deleted tables {', '.join(result['deletedTables'])} (DeletionPolicy)"
+        )
 
 
 def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
@@ -284,7 +296,7 @@ def _call_sealed(url: str, route: str, request: dict[str, Any], what: str) -> di
     events = _EventPrinter(connection.client("logs"), since=int(time.time() * 1000))
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
-    _follow(ledger, before, thread, events)
+    _follow(ledger, before, thread, _ItemCounts(connection.client("dynamodb")), events=events)
     events()
     if failure:
         raise UserError(
@@ -324,17 +336,37 @@ class _EventPrinter:
                 print(describe(event), flush=True)
 
 
+class _ItemCounts:
+    """Each table's item count when its migration first shows: the total of its progress bar,
+    as `local run` takes it."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self.dynamodb = dynamodb
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, table: str) -> int:
+        if table not in self.counts:
+            try:
+                found = self.dynamodb.describe_table(TableName=table)["Table"]
+                self.counts[table] = int(found.get("ItemCount", 0))
+            except Exception:  # the table is gone or unreadable: the bar shows counts only
+                self.counts[table] = 0
+        return self.counts[table]
+
+
 def _follow(
     ledger: MigrationLedger,
     before: dict[str, tuple[str, str | None]],
     thread: threading.Thread,
+    item_count: Any,
+    printer: Any = None,
     events: Callable[[], None] = lambda: None,
 ) -> None:
     """Progress bars from the history table while a deploy runs on the server: every migration
     the deploy runs gets its lines, even one that starts and ends between two polls."""
     from dynamigrate.progress import ProgressPrinter, live  # noqa: PLC0415
 
-    printer = ProgressPrinter(sys.stderr)
+    printer = printer or ProgressPrinter(sys.stderr)
     started: set[str] = set()
     while thread.is_alive():
         thread.join(1.0)
@@ -351,4 +383,4 @@ def _follow(
                 started.add(key)
                 # labelled by logical id, as `local run` labels it
                 label = record.attributes.get("logicalId", {}).get("S") or key
-                printer(label, live(ledger, record), 0)
+                printer(label, live(ledger, record), item_count(record.table))

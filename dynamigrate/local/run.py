@@ -40,6 +40,7 @@ class LocalRunResult:
     history_rows: list[list[str]]
     samples: dict[str, tuple[Item | None, Item | None]]
     events: list[dict[str, Any]]
+    deleted: list[str]  # tables the rollback deleted (their files: what they held just before)
 
 
 def _scan(client: Any, table: str) -> list[Item]:
@@ -61,7 +62,8 @@ def _key_names(client: Any, table: str) -> list[str]:
 def _first_change(
     before: list[Item], after: list[Item], keys: list[str]
 ) -> tuple[Item | None, Item | None]:
-    """The first item (by key) that changed or vanished: a before/after sample."""
+    """The first item (by key) that changed or vanished, else the first one the run added (a
+    `Target` table starts empty): a before/after sample, `(None, None)` when nothing changed."""
 
     def key(item: Item) -> str:
         return json.dumps([item.get(k) for k in keys], sort_keys=True, default=str)
@@ -71,6 +73,9 @@ def _first_change(
     kept = [item for item in changed if key(item) in now]  # an update shows more than a delete
     for item in kept or changed:
         return item, now.get(key(item))
+    was = {key(item) for item in before}
+    for name in sorted(set(now) - was):
+        return None, now[name]
     return None, None
 
 
@@ -96,17 +101,22 @@ def run_local(
         app = LocalApp(poll_seconds=poll_seconds)
         app.recorder.clear()
         deployer = LocalDeployer(app, receiver, progress=progress)
-        started = time.monotonic()
-        deployment = deployer.deploy(template, base, loaded, parameters, dry_run)
-        seconds = time.monotonic() - started
-        out_dir.mkdir(parents=True, exist_ok=True)
-        samples = {}
-        for logical_id, table in deployment.tables.items():
+        samples: dict[str, tuple[Item | None, Item | None]] = {}
+
+        def write_out(logical_id: str, table: str) -> None:
             keys = _key_names(app.dynamodb, table)
             items = _scan(app.dynamodb, table)
             write_items(out_dir / f"{logical_id}.jsonl", items, keys)
-            if logical_id in loaded:
-                samples[logical_id] = _first_change(loaded[logical_id], items, keys)
+            samples[logical_id] = _first_change(loaded.get(logical_id, []), items, keys)
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        deployer.before_table_delete = write_out  # a rolled-back create deletes its tables
+        started = time.monotonic()
+        deployment = deployer.deploy(template, base, loaded, parameters, dry_run)
+        seconds = time.monotonic() - started
+        for logical_id, table in deployment.tables.items():
+            if logical_id not in deployer.deleted_tables:
+                write_out(logical_id, table)
         records = deployer.ledger.records()
         history = [as_dict(r) for r in records]
         (out_dir / "history.json").write_text(json.dumps(history, indent=2, sort_keys=True) + "\n")
@@ -115,20 +125,33 @@ def run_local(
         write_jsonl(out_dir / "metrics.jsonl", list(app.recorder.metrics))
         write_jsonl(out_dir / "logs.jsonl", list(app.recorder.logs))
         scanned = sum(int((h.get("counters") or {}).get("scanned", 0)) for h in history)
-        return LocalRunResult(deployment, seconds, scanned, history, rows(records), samples, sent)
+        return LocalRunResult(
+            deployment,
+            seconds,
+            scanned,
+            history,
+            rows(records),
+            samples,
+            sent,
+            deployer.deleted_tables,
+        )
 
 
 DRY_RUN_SAMPLES = 3
 
 
+def _json(item: Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
 def _sample(write: Any, before: Any, after: Any, operation: str | None = None) -> None:
     """A before/after pair as DynamoDB JSON (binary as base64), as the data files have it; a
     dry run's Update sample names its expression instead of an after (it was never applied)."""
-    write(f"  before: {json.dumps(before, sort_keys=True)}\n")
+    write(f"  before: {_json(before)}\n")
     if operation:
         write(f"  update: {operation}\n")
     else:
-        write(f"  after:  {json.dumps(after, sort_keys=True) if after else '(deleted)'}\n")
+        write(f"  after:  {_json(after) if after else '(deleted)'}\n")
 
 
 def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
@@ -141,16 +164,24 @@ def report(result: LocalRunResult, out_dir: Path, stream: TextIO) -> None:
             line += f": {outcome.reason}"
         write(line + "\n")
     for logical_id, (before, after) in result.samples.items():
-        if before is None:
-            continue
-        write(f"\n{logical_id}, first changed item:\n")
-        _sample(write, to_wire(before), to_wire(after) if after else None)
+        if before is None and after is not None:  # a Target table: what the run wrote there
+            write(f"\n{logical_id}, first item written:\n  after:  {_json(to_wire(after))}\n")
+        elif before is not None:
+            write(f"\n{logical_id}, first changed item:\n")
+            _sample(write, to_wire(before), to_wire(after) if after else None)
+        else:
+            write(f"\n{logical_id}: no item changed\n")
     for entry in result.history:
         for sample in (entry.get("samples") or [])[:DRY_RUN_SAMPLES]:
             if sample.get("before") is not None:
                 mid = str(entry["migrationId"]).removesuffix("#dry-run")
                 write(f"\n{mid} (dry run), an item it would change:\n")
                 _sample(write, sample["before"], sample.get("after"), sample.get("operation"))
+    for logical_id in result.deleted:
+        write(
+            f"\n{logical_id}: deleted by the rollback, as CloudFormation deletes a table the "
+            f"failed create made (DeletionPolicy); {logical_id}.jsonl holds what it held then\n"
+        )
     write("\nHistory:\n" + format_table(HEADER, result.history_rows) + "\n")
     rate = result.scanned / result.seconds if result.seconds else 0.0
     write(

@@ -52,10 +52,11 @@ class LocalStacks:
             deployment = deployer.deploy(
                 template, template_path.parent, items, params, dry_run, disable_rollback
             )
-            status = deployer.driver.current_status
-            self.tables[stack] = dict(deployment.tables)
+            status, deleted = deployer.driver.current_status, deployer.deleted_tables
+            self.tables[stack] = {k: v for k, v in deployment.tables.items() if k not in deleted}
         return {
             "tables": deployment.tables,
+            "deletedTables": deleted,
             "outcomes": [vars(o) for o in deployment.outcomes],
             "succeeded": deployment.succeeded,
             "stackStatus": status,
@@ -76,6 +77,7 @@ class LocalStacks:
                 self.tables.pop(stack, None)
             status = deployer.driver.current_status
         return {
+            "deletedTables": deployer.deleted_tables,
             "outcomes": [vars(o) for o in outcomes],
             "succeeded": status in COMPLETED,
             "stackStatus": status,

@@ -62,6 +62,37 @@ def test_cdk_synth_of_the_example_runs_locally_and_ends_with_the_expected_items(
     assert {k for k, item in items.items() if item.get("vip") == {"BOOL": True}} == {"c-1", "c-3"}
 
 
+def _plain_synth(out: Path) -> Path:
+    """The example's stack in a plain `cdk.App()`, synthesized as `python app.py` does without
+    the CDK CLI's context: no path metadata, no asset metadata."""
+    import aws_cdk as cdk
+
+    spec = importlib.util.spec_from_file_location("cdk_example_plain", EXAMPLE / "app.py")
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    app = cdk.App(outdir=str(out))
+    example.Shop(app, "Shop")
+    app.synth()
+    return out / "Shop.template.json"
+
+
+def test_a_plain_cdk_app_runs_locally_by_construct_id_and_asset_manifest(tmp_path, capsys):
+    template = _plain_synth(tmp_path / "cdk.out")
+    metadata = [
+        r.get("Metadata") or {} for r in json.loads(template.read_text())["Resources"].values()
+    ]
+    assert not [m for m in metadata if "aws:cdk:path" in m or "aws:asset:path" in m]
+    data = f"Customers={EXAMPLE / 'customers.jsonl'}"  # the construct's id: no path metadata
+    out = tmp_path / "run"
+    assert main(["local", "run", str(template), "--data", data, "--out", str(out)]) == 0
+    assert capsys.readouterr().out.count("SUCCESS ") == 3
+    (table_file,) = out.glob("Customers*.jsonl")
+    items = {row["Item"]["id"]["S"]: row["Item"] for row in map(json.loads, table_file.open())}
+    assert items["c-1"]["first_name"] == {"S": "Ada"}  # the function, from the asset manifest
+
+
 def test_the_synthesized_example_deploys_to_local_serve_once(server, tmp_path, capsys):
     import boto3
 

@@ -115,7 +115,8 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert history[2].split()[:4] == ["items", "m2", "up", "FAILED"]
     assert "does not exist in the item" in history[2]  # the cause, not a cut prefix
     assert history[3].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
-    items = [row["Item"] for row in lines(out / "Items.jsonl")]
+    assert "\nItems: deleted by the rollback, as CloudFormation deletes" in printed
+    items = [row["Item"] for row in lines(out / "Items.jsonl")]  # as the Down left them
     assert len(items) == 20
     assert all("flag" not in item for item in items)  # Down undid m1
     assert {item["big"]["N"] for item in items} == {big}  # 38 digits, exactly
@@ -250,3 +251,60 @@ def test_bad_input_gets_one_clear_line_and_exit_1(tmp_path, capsys, case, expect
     assert "Traceback" not in err
     # one line; an invalid template adds one line per problem (here one)
     assert len(err.strip().splitlines()) == (2 if case == "invalid-template" else 1)
+
+
+COPY = """
+Transform: [DynamoMigrations, AWS::Serverless-2016-10-31]
+Resources:
+  Items:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  Copies:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+  RekeyFn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: rekey.handler, CodeUri: fn/}
+  CopyItems:
+    Type: Custom::DynamoMigration
+    Properties:
+      TableName: !Ref Items
+      MigrationId: m1-copy
+      Up: {Function: !GetAtt RekeyFn.Arn}
+      Target: !Ref Copies
+"""
+REKEY = """
+def handler(event, context):
+    return {"items": [{"id": {"S": "new-" + i["pk"]["S"]}, "n": i["n"]} for i in event["items"]]}
+"""
+
+
+@pytest.fixture
+def copy_template(tmp_path: Path) -> list[str]:
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "rekey.py").write_text(REKEY)
+    (tmp_path / "template.yaml").write_text(COPY)
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(f'{{"pk": "i{i}", "n": {i}}}\n' for i in range(12)))
+    template, out = tmp_path / "template.yaml", tmp_path / "out"
+    return ["local", "run", str(template), "--data", f"Items={data}", "--out", str(out)]
+
+
+def test_the_summary_samples_a_target_table(copy_template, capsys):
+    assert main(copy_template) == 0
+    printed = capsys.readouterr().out
+    assert "\nItems: no item changed\n" in printed  # a Target run writes only the Target
+    sample = printed.split("\nCopies, first item written:\n", 1)[1].splitlines()[0]
+    assert sample == '  after:  {"id": {"S": "new-i0"}, "n": {"N": "0"}}'
+
+
+def test_a_dry_run_prints_its_final_line(copy_template, capsys):
+    assert main([*copy_template, "--dry-run"]) == 0
+    progress = capsys.readouterr().err.splitlines()
+    assert "PENDING" not in "\n".join(progress)  # the dry run's own record, from its first line
+    assert progress[-1].startswith("CopyItems ")
+    assert "] 100%       12 scanned       12 changed  SUCCEEDED  in " in progress[-1]

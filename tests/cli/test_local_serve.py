@@ -70,11 +70,14 @@ V3 = (
 )
 
 
-def items(url: str) -> dict[str, dict]:
+def boto3_client(url: str):
     import boto3
 
-    client = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
-    return {i["pk"]["S"]: i for i in client.scan(TableName="items")["Items"]}
+    return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1")
+
+
+def items(url: str) -> dict[str, dict]:
+    return {i["pk"]["S"]: i for i in boto3_client(url).scan(TableName="items")["Items"]}
 
 
 def test_every_command_against_local_serve(server, tmp_path, capsys):
@@ -94,6 +97,8 @@ def test_every_command_against_local_serve(server, tmp_path, capsys):
         assert f"event: Migration Started items/{migration} (up, run " in printed.out
         assert f"event: Migration Succeeded items/{migration} (up, run " in printed.out
     assert printed.err.startswith("AddA ")  # progress labelled by logical id, as `local run` does
+    assert "?" not in printed.err  # a percentage of the table's items, as `local run` shows
+    assert "] 100%       30 scanned       30 changed  SUCCEEDED" in printed.err
     assert {i["b"]["N"] for i in items(server).values()} == {"2"}
 
     assert (
@@ -225,8 +230,12 @@ def test_rollback_disabled_then_local_rollback_and_delete(server, tmp_path, caps
     assert main(["local", "rollback", *endpoint]) == 1  # nothing failed to roll back now
     assert "only a stack whose deploy failed with rollback disabled" in capsys.readouterr().err
     assert main(["local", "delete", *endpoint]) == 0
-    assert "stack local: DELETE_COMPLETE" in capsys.readouterr().out
-    assert all(i["b"]["N"] == "2" for i in items(server).values())  # data stays
+    out = capsys.readouterr().out
+    assert "stack local: DELETE_COMPLETE" in out
+    assert "stack local: deleted tables Items (DeletionPolicy)" in out  # none: Delete
+    assert "items" not in boto3_client(server).list_tables()["TableNames"]
+    assert main(["history", "--json", *endpoint]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5  # the history stays
     assert main(["local", "delete", "--stack", "nope", *endpoint]) == 1
     assert "no stack nope was deployed to this server" in capsys.readouterr().err
 

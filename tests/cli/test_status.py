@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from dynamigrate.cli import main
+from dynamigrate.cli import commands, main
 from dynamigrate.local.emulator import emulated_aws
 from dynamigrate.local.engine import create_history_table, set_default_environment
 from runner.history import RUNNING
@@ -26,17 +26,21 @@ def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
         ledger = MigrationLedger(client, "dynamigrate-history")
         ledger.acquire("Orders", "m1", "req-1", "sum", 600)
         counters = {"scanned": 10, "updated": 7}
-        ledger.update_owned("Orders", "m1", "req-1", {"status": RUNNING, "counters": counters})
+        changes = {"status": RUNNING, "counters": counters, "startedAt": 1_800_000_000}
+        ledger.update_owned("Orders", "m1", "req-1", changes)
+        monkeypatch.setattr(commands, "clock", lambda: 1_800_000_005.0)  # 5 s into the run
         assert main(["status"]) == 0
         out = capsys.readouterr().out
         assert (
-            "Orders m1 RUNNING [#######.......................]  25% 10 scanned, 7 changed" in out
+            "Orders m1 RUNNING [#######.......................]  25% 10 scanned, 7 changed, "
+            "2 items/s, 15 s left\n" in out  # 10 items in 5 s; 30 of the 40 to go
         )
         assert out.rstrip().endswith("1 running; 1 RUNNING")
         assert main(["status", "--json"]) == 0
         shown = json.loads(capsys.readouterr().out)
         (running,) = shown["running"]
         assert (running["migrationId"], running["counters"]["updated"]) == ("m1", 7)
+        assert (running["itemsPerSecond"], running["secondsLeft"]) == (2.0, 15)
         assert shown["counts"] == {"RUNNING": 1}
         assert main(["history", "--table", "Nope"]) == 0
         assert capsys.readouterr().out == "no migrations recorded yet\n"

@@ -19,6 +19,7 @@ from dynamigrate.local.app import LocalApp
 from dynamigrate.local.cloudformation.deployer import LocalDeployer
 from dynamigrate.local.cloudformation.operation import Sent
 from dynamigrate.local.cloudformation.protocol import ResponseReceiver, response_receiver
+from dynamigrate.local.cloudformation.resources import DeployError
 from dynamigrate.local.emulator import emulated_aws
 from tests.conformance.sequences import (
     CLEANUP,
@@ -36,6 +37,7 @@ from tests.conformance.test_runner import assert_final_state
 LOCAL = [s for s in SCENARIOS if s.local]
 TABLE = {
     "Type": "AWS::DynamoDB::Table",
+    "DeletionPolicy": "Retain",  # the final state shows what each Down did to the items
     "Properties": {
         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -106,3 +108,50 @@ def test_the_local_cloudformation_sends_the_documented_sequence(world, scenario)
         assert deployer.log == expected(operation), operation.name
         assert deployer.driver.current_status == operation.ends
     assert_final_state(app, scenario)
+
+
+def _tables(app: LocalApp) -> set[str]:
+    return set(app.dynamodb.list_tables()["TableNames"]) - {"dynamigrate-history"}
+
+
+def _policy_template(*migrations: str) -> dict[str, Any]:
+    """Three tables, one per DeletionPolicy, and the named migrations of MIGRATIONS on one."""
+    body: dict[str, Any] = {
+        f"T{policy}": {**TABLE, "DeletionPolicy": policy} for policy in POLICIES if policy
+    }
+    body["TDefault"] = {k: v for k, v in TABLE.items() if k != "DeletionPolicy"}
+    for name in migrations:
+        props = {**MIGRATIONS[name], "TableName": {"Ref": "TDefault"}}
+        body[name.replace("-", "")] = {"Type": "Custom::DynamoMigration", "Properties": props}
+    return {"Transform": "DynamoMigrations", "Resources": body}
+
+
+POLICIES = ("Retain", "RetainExceptOnCreate", "Delete", "")
+
+
+def test_the_stacks_tables_go_as_their_deletion_policy_says(world):
+    """A failed create's rollback deletes every table but a Retain one; DeleteStack deletes
+    the Delete ones (no DeletionPolicy: Delete) and keeps Retain and RetainExceptOnCreate.
+    (CloudFormation Template Reference, "DeletionPolicy attribute".)"""
+    app, receiver = world
+    deployer = LocalDeployer(app, receiver, stack_name="p")
+    data = {"TDefault": [{"pk": {"S": "o1"}}]}  # Broken fails on an item
+    deployer.deploy(_policy_template("AddV", "Broken"), Path("."), data)
+    assert deployer.driver.current_status == "ROLLBACK_COMPLETE"
+    assert _tables(app) == {"p-TRetain"}
+    app.dynamodb.delete_table(TableName="p-TRetain")
+    deployer.deploy(_policy_template("AddV"), Path("."))
+    assert deployer.driver.current_status == "CREATE_COMPLETE"
+    assert _tables(app) == {"p-TRetain", "p-TRetainExceptOnCreate", "p-TDelete", "p-TDefault"}
+    deployer.delete()
+    assert deployer.driver.current_status == "DELETE_COMPLETE"
+    assert _tables(app) == {"p-TRetain", "p-TRetainExceptOnCreate"}
+
+
+def test_a_snapshot_policy_on_a_table_is_refused_before_anything_deploys(world):
+    app, receiver = world
+    template = _policy_template("AddV")
+    template["Resources"]["TRetain"]["DeletionPolicy"] = "Snapshot"
+    with pytest.raises(DeployError, match=r"Resource \[TRetain\] DeletionPolicy: 'Snapshot' is"):
+        LocalDeployer(app, receiver, stack_name="s").deploy(template, Path("."))
+    assert _tables(app) == set()

@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 
+from dynamigrate.cdk_assembly import with_asset_paths
 from dynamigrate.local.app import LocalApp
 from dynamigrate.local.cloudformation.intrinsics import (
     IntrinsicError,
@@ -42,15 +43,17 @@ from dynamigrate.local.cloudformation.resources import (
     TABLE_TYPE,
     DeployError,
     LocalResources,
+    TableHook,
     check_functions,
     template_resources,
 )
 from dynamigrate.local.emulator import REGION, service_role
 from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION
-from dynamigrate.progress import live
+from dynamigrate.progress import live, run_identity
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
 from runner.ledger import MigrationLedger, MigrationRecord
+from runner.lifecycle import Request
 
 Progress = Callable[[str, MigrationRecord | None, int], None]
 
@@ -116,6 +119,8 @@ class LocalDeployer:
         self.resources = LocalResources(self.dynamodb, stack_name)
         self.driver = StackDriver(stack_name, app.runner_arn, receiver)
         self.log: list[Sent] = []  # the requests the last operation sent, as the conformance data
+        self.before_table_delete: TableHook | None = None  # sees a table CloudFormation deletes
+        self.deleted_tables: list[str] = []  # the logical ids the last operation deleted
         self._failed: tuple[StackOperation, dict[str, dict[str, Any]], Result] | None = None
 
     # ---- the migrations ----------------------------------------------------------------------
@@ -181,10 +186,11 @@ class LocalDeployer:
     ) -> dict[str, Any]:
         """One request, answered; progress is reported while the controller works. Once
         `abandoned` is set (CloudFormation cancelled it), it stops waiting for the answer."""
-        table, mid = str(props["TableName"]), str(props["MigrationId"])
         event = self.driver.event(request_type, logical_id, props, physical_id, old)
         if request_type == "Create":
             event.pop("PhysicalResourceId", None)
+        table, record_id = str(props["TableName"]), Request.from_event(event).record_id
+        before = run_identity(self.ledger.get(table, record_id))
         try:
             self.driver.deliver(event)
         except Exception as exc:  # CloudFormation fails the resource: nothing answered it
@@ -204,11 +210,14 @@ class LocalDeployer:
                         "Reason": "Resource creation cancelled",
                         "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
                     }
-                if self.progress:
-                    self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
+                record = self.ledger.get(table, record_id) if self.progress else None
+                if self.progress and run_identity(record) != before:  # not the last run's
+                    self.progress(logical_id, live(self.ledger, record), total)
                 continue
             if self.progress:
-                self.progress(logical_id, live(self.ledger, self.ledger.get(table, mid)), total)
+                self.progress(
+                    logical_id, live(self.ledger, self.ledger.get(table, record_id)), total
+                )
             return answer
 
     def _item_count(self, table: str) -> int:
@@ -226,6 +235,7 @@ class LocalDeployer:
         dry_run: bool = False,
         disable_rollback: bool = False,
     ) -> Deployment:
+        template = with_asset_paths(template, base)  # a plain `cdk.App()`'s function code
         try:
             scope = Scope(
                 parameters=parameter_values(template, parameters or {}), stack_name=self.stack_name
@@ -265,7 +275,14 @@ class LocalDeployer:
 
         expanded = expand(template, self.settings(), upload)
         outcomes = self._run_migrations(expanded, migrations, bodies, scope, disable_rollback)
+        self._release_tables()
         return Deployment(tables, outcomes)
+
+    def _release_tables(self) -> None:
+        """The tables CloudFormation deletes as the operation ends (their DeletionPolicy)."""
+        self.deleted_tables = self.resources.after_operation(
+            self.driver.current_status, self.before_table_delete
+        )
 
     def _run_migrations(
         self,
@@ -334,13 +351,16 @@ class LocalDeployer:
         operation.roll_back(desired, result)
         self._failed = None
         self._hold(result)
+        self._release_tables()
         return [_outcome(logical_id, props, result) for logical_id, props in desired.items()]
 
     def delete(self) -> None:
-        """DeleteStack: every migration gets its Delete; the data and the history stay."""
+        """DeleteStack: every migration gets its Delete (the history stays), then the stack's
+        tables go unless their DeletionPolicy retains them."""
         operation = self._operation()
         self._failed = None
         self._hold(operation.delete_stack())
+        self._release_tables()
 
 
 def _removed(logical_id: str, props: dict[str, Any]) -> Outcome:

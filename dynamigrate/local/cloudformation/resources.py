@@ -4,6 +4,7 @@ which run in-process; a function a local run cannot execute is named before anyt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from macro.expand import FUNCTION_TYPES, MIGRATION_TYPE
 from runner.attrs import Item
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+TableHook = Callable[[str, str], None]  # (logical id, table name)
 TABLE_PROPERTIES = (
     "AttributeDefinitions",
     "KeySchema",
@@ -26,6 +28,35 @@ TABLE_PROPERTIES = (
 
 class DeployError(Exception):
     """The template cannot be deployed locally (a user's mistake, reported in one line)."""
+
+
+# The DeletionPolicy attribute (CloudFormation Template Reference, "DeletionPolicy attribute",
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html):
+# without one CloudFormation deletes the resource, on stack deletion and when an update removes
+# it from the template; `Retain` keeps it; `RetainExceptOnCreate` keeps it too, except when the
+# stack operation that created it is rolled back, which deletes it. `Snapshot` is only for the
+# resource types the page lists (volumes, caches, RDS, Redshift, Neptune), not a DynamoDB table:
+# AWS's cfn-lint refuses it there (rule E3035).
+DELETION_POLICIES = ("Delete", "Retain", "RetainExceptOnCreate")
+
+
+def deletion_policy(resource: dict[str, Any], scope: Scope, logical_id: str) -> str:
+    """A table's DeletionPolicy (default Delete); one CloudFormation would refuse is an error."""
+    policy = resolve(resource.get("DeletionPolicy", "Delete"), scope, logical_id)
+    if policy not in DELETION_POLICIES:
+        why = (
+            "is only for resource types that support snapshots, not AWS::DynamoDB::Table"
+            if policy == "Snapshot"
+            else "must be one of " + ", ".join(DELETION_POLICIES)
+        )
+        raise DeployError(f"Resource [{logical_id}] DeletionPolicy: {policy!r} {why}")
+    return str(policy)
+
+
+def deleted_on(policy: str, rollback_of_its_creation: bool) -> bool:
+    """Whether CloudFormation deletes a resource of this policy when the stack lets it go: on
+    stack deletion or removal from the template, or by rolling back the operation that made it."""
+    return policy == "Delete" or (policy == "RetainExceptOnCreate" and rollback_of_its_creation)
 
 
 def template_resources(
@@ -50,13 +81,19 @@ class LocalResources:
 
     def __init__(self, dynamodb: Any, stack_name: str) -> None:
         self.dynamodb, self.stack_name = dynamodb, stack_name
+        self.owned: dict[str, tuple[str, str]] = {}  # logical id -> (table, DeletionPolicy)
+        self.created: set[str] = set()  # the tables the current operation created
+        self.current: set[str] = set()  # the tables of the template deployed last
 
     def create_tables(self, template: dict[str, Any], scope: Scope) -> dict[str, str]:
         """The template's tables; one an earlier deploy created is kept as it is."""
         tables = {}
         pages = self.dynamodb.get_paginator("list_tables").paginate()
         existing = {name for page in pages for name in page["TableNames"]}
-        for logical_id in template_resources(template, scope, TABLE_TYPE):
+        ids = template_resources(template, scope, TABLE_TYPE)
+        policies = {i: deletion_policy(template["Resources"][i], scope, i) for i in ids}
+        self.created, self.current = set(), set(ids)
+        for logical_id in ids:
             props = resolve(
                 template["Resources"][logical_id].get("Properties") or {}, scope, logical_id
             )
@@ -65,6 +102,9 @@ class LocalResources:
                 arn = self.dynamodb.describe_table(TableName=name)["Table"]["TableArn"]
             else:
                 arn = self._create_table(logical_id, name, props)
+                self.created.add(logical_id)
+            if logical_id in self.owned or logical_id in self.created:
+                self.owned[logical_id] = (name, policies[logical_id])
             scope.refs[logical_id] = name
             scope.attributes[logical_id] = {"Arn": arn, "StreamArn": f"{arn}/stream/local"}
             tables[logical_id] = name
@@ -82,6 +122,37 @@ class LocalResources:
         except Exception as exc:
             raise DeployError(f"Resource [{logical_id}]: cannot create the table: {exc}") from exc
         return str(created["TableDescription"]["TableArn"])
+
+    def after_operation(self, status: str, before: TableHook | None = None) -> list[str]:
+        """What CloudFormation deletes once a stack operation ended `status`: everything the
+        stack holds when its creation rolled back or it was deleted; what a failed update
+        created when it rolled back; what a successful update removed from the template (all
+        as their DeletionPolicy says). A `_FAILED` end deletes nothing more."""
+        if status == "ROLLBACK_COMPLETE":
+            return self.release_tables(set(self.owned), True, before)
+        if status == "UPDATE_ROLLBACK_COMPLETE":
+            return self.release_tables(self.created, True, before)
+        if status == "UPDATE_COMPLETE":
+            return self.release_tables(set(self.owned) - self.current, False, before)
+        if status == "DELETE_COMPLETE":
+            return self.release_tables(set(self.owned), False, before)
+        return []
+
+    def release_tables(
+        self, logical_ids: set[str], rollback_of_creation: bool, before: TableHook | None = None
+    ) -> list[str]:
+        """The stack lets these tables go: delete those their DeletionPolicy does not keep
+        (`before` sees each one first); the logical ids deleted."""
+        deleted = []
+        for logical_id in sorted(logical_ids & set(self.owned)):
+            name, policy = self.owned.pop(logical_id)
+            if not deleted_on(policy, rollback_of_creation):
+                continue
+            if before is not None:
+                before(logical_id, name)
+            self.dynamodb.delete_table(TableName=name)
+            deleted.append(logical_id)
+        return deleted
 
     def load(self, table: str, items: list[Item]) -> None:
         for start in range(0, len(items), 25):
@@ -126,7 +197,8 @@ def _function_properties(template: dict[str, Any], logical_id: str) -> dict[str,
 def _asset(resource: dict[str, Any]) -> str | None:
     """A CDK function's asset directory in cdk.out. The CDK writes this metadata for local tools
     (aws/aws-cdk issue 1432, pull request 1433: SAM CLI reads it the same way) when `cdk synth`
-    sets aws:cdk:enable-asset-metadata; tests run the real CLI."""
+    sets aws:cdk:enable-asset-metadata; tests run the real CLI. For a plain `cdk.App()` the
+    deployer adds it from the assembly's asset manifest first (dynamigrate.cdk_assembly)."""
     asset = (resource.get("Metadata") or {}).get("aws:asset:path")
     is_lambda = resource["Type"] == "AWS::Lambda::Function"
     return asset if is_lambda and isinstance(asset, str) else None
@@ -136,8 +208,10 @@ def _not_runnable(resource: dict[str, Any], props: dict[str, Any]) -> str | None
     """Why a local run cannot execute this function, or None when it can."""
     if resource["Type"] != "AWS::Serverless::Function" and _asset(resource) is None:
         return (
-            "an AWS::Lambda::Function without a CDK asset directory (aws:asset:path): a local "
-            "run loads a function's code from a directory"
+            "an AWS::Lambda::Function whose code is no directory of a CDK cloud assembly (no "
+            "aws:asset:path metadata, and its Code.S3Key in no *.assets.json beside the "
+            "template: run the template from the cdk.out directory the synthesis wrote): a "
+            "local run loads a function's code from a directory"
         )
     runtime = str(props.get("Runtime", "python"))
     if not runtime.startswith("python"):
