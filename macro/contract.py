@@ -160,6 +160,7 @@ PROPERTIES: Shape = {
     "Target": (_reference, False),
     "MaxWritesPerSecond": (_int_range(1, MAX_WRITES_PER_SECOND), False),
     "MaxConcurrency": (_int_range(1, MAX_SEGMENTS), False),
+    "Backup": (_choice("Auto", "Required", "None"), False),
     "DryRun": (_bool, False),
     "Dispose": (_bool, False),
     "OnTimeout": (_choice("Fail", "Continue"), False),

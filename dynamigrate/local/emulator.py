@@ -31,6 +31,11 @@ Adaptations:
    its stack record the status CloudFormation shows during that operation (e.g.
    UPDATE_ROLLBACK_IN_PROGRESS) and the LastUpdatedTime of an update (moto keeps none), which the
    runner reads with DescribeStacks exactly as on AWS.
+6. No settle time after an on-demand backup. On AWS a CreateBackup may hold writes committed up
+   to a minute after its request (API Reference, CreateBackup), so the run waits
+   runner.restore_point.BACKUP_SETTLE_SECONDS before its first write. moto's `create_backup`
+   copies the table at the request, exactly: the local worker is configured with
+   LOCAL_BACKUP_SETTLE_SECONDS (0), so local runs do not wait a minute in real time for nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.item
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 MOTO_VERSION = "5.2.5"
+LOCAL_BACKUP_SETTLE_SECONDS = 0  # adaptation 6
 REGION = "us-east-1"
 Handler = Callable[[Any, Any], Any]
 
