@@ -29,6 +29,10 @@ READ_PER_MILLION = 0.125
 TRANSITION_PER_THOUSAND = 0.025
 LAMBDA_GB_SECOND = 0.0000133334  # arm64
 LAMBDA_PER_MILLION = 0.20
+# On-demand backup storage, per GB-month; billed for the rest of the month it is taken in, then
+# monthly while it is kept, prorated when deleted (Developer Guide, "Understanding Amazon
+# DynamoDB billing for backups"). A PITR restore point costs nothing beyond PITR itself.
+BACKUP_GB_MONTH = 0.10
 WORKER_GB = 1.0
 ITEMS_PER_WORKER_SECOND = 200.0  # a conservative rate for one segment's worker
 
@@ -45,6 +49,8 @@ class Estimate:
     transitions: int
     lambda_seconds: float
     dollars: float
+    restore_point: str = "none"  # pitr | backup | none (runner.restore_point)
+    backup_dollars_per_month: float = 0.0
 
 
 @dataclass
@@ -95,8 +101,23 @@ def table_size(dynamodb: Any, table: str) -> tuple[int, int]:
     return count, count * sum(sizes) // len(sizes)
 
 
-def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
-    """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes."""
+def restore_point_kind(dynamodb: Any, table: str, props: dict[str, Any]) -> str:
+    """The restore point a run would take (runner.restore_point): none for `Backup: None` or a
+    dry run, else PITR when DescribeContinuousBackups says it is enabled, else a backup."""
+    if props.get("Backup", "Auto") == "None" or props.get("DryRun"):
+        return "none"
+    described = call(
+        f"DescribeContinuousBackups {table}", dynamodb.describe_continuous_backups, TableName=table
+    )["ContinuousBackupsDescription"]
+    status = described.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+    return "pitr" if status == "ENABLED" else "backup"
+
+
+def estimate(
+    props: dict[str, Any], items: int, size_bytes: int, restore_point: str = "none"
+) -> Estimate:
+    """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes, and
+    the monthly storage of its on-demand backup when `restore_point` is "backup"."""
     average_kb = max(1, math.ceil(size_bytes / max(items, 1) / 1024))
     read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
     # Every item written once at most (Update, Function and Delete are billed on the item size).
@@ -107,6 +128,8 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
     # Plan, Map, Summarize; per segment its child execution's start (billed as a transition:
     # Step Functions Developer Guide, "Transitions") and Done, and Work + More per worker call.
     transitions = 3 + segments * (2 + 2 * invocations)
+    if props.get("Backup", "Auto") != "None":
+        transitions += 2  # RestorePoint and BackupSettles
     seconds = items / ITEMS_PER_WORKER_SECOND
     dollars = (
         write_units * WRITE_PER_MILLION / 1e6
@@ -115,7 +138,17 @@ def estimate(props: dict[str, Any], items: int, size_bytes: int) -> Estimate:
         + seconds * WORKER_GB * LAMBDA_GB_SECOND
         + (segments * invocations + 1) * LAMBDA_PER_MILLION / 1e6
     )
-    return Estimate(items, read_units, write_units, transitions, round(seconds, 1), dollars)
+    backup = size_bytes / 1024**3 * BACKUP_GB_MONTH if restore_point == "backup" else 0.0
+    return Estimate(
+        items,
+        read_units,
+        write_units,
+        transitions,
+        round(seconds, 1),
+        dollars,
+        restore_point,
+        backup,
+    )
 
 
 def _physical_table(
@@ -176,6 +209,7 @@ def plan(
             state = "failed (resumes)" if record.checksum == checksum(props) else "pending"
         cost = None
         if state in ("pending", "failed (resumes)", "dry-run"):
-            cost = estimate(props, *table_size(dynamodb, table))
+            kind = restore_point_kind(dynamodb, table, props)
+            cost = estimate(props, *table_size(dynamodb, table), restore_point=kind)
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned

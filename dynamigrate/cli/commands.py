@@ -289,7 +289,17 @@ def plan_template(
     if as_json:
         print(json.dumps([p.as_dict() for p in planned], indent=2))
         return 3 if changed else 0
-    header = ["migration", "table", "state", "items", "reads", "writes", "transitions", "est. $"]
+    header = [
+        "migration",
+        "table",
+        "state",
+        "items",
+        "reads",
+        "writes",
+        "transitions",
+        "est. $",
+        "restore point",
+    ]
     body = []
     for p in planned:
         e = p.estimate
@@ -300,19 +310,29 @@ def plan_template(
                 f"{e.write_units:.0f}",
                 str(e.transitions),
                 f"{e.dollars:.4f}",
+                _restore_point(e.restore_point, e.backup_dollars_per_month),
             ]
             if e
-            else ["", "", "", "", ""]
+            else ["", "", "", "", "", ""]
         )
         body.append([p.migration_id, p.table, p.state, *cost])
     print(format_table(header, body))
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")
+    backups = sum(p.estimate.backup_dollars_per_month for p in planned if p.estimate)
+    if any(p.estimate and p.estimate.restore_point == "backup" for p in planned):
+        print(f"on-demand backups before the runs: about ${backups:.4f} a month while kept")
     if changed:
         print(f"changed since applied (a deploy fails): {', '.join(changed)}")
         return 3
     return 0
+
+
+def _restore_point(kind: str, per_month: float) -> str:
+    if kind == "backup":
+        return f"backup ${per_month:.4f}/month"
+    return {"pitr": "PITR (no extra cost)"}.get(kind, "none")
 
 
 @verb(

@@ -119,6 +119,7 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
     [
         ({"max_writes_per_second": "500"}, "property MaxWritesPerSecond: must be an integer"),
         ({"on_timeout": "continue"}, "property OnTimeout: must be one of Fail, Continue"),
+        ({"backup": "always"}, "property Backup: must be one of Auto, Required, None"),
         ({"target": "other"}, "property Target: is only allowed with Up.Function"),
         ({"migration_id": "two words"}, "property MigrationId: 'two words' must be 1-100"),
         (
@@ -126,7 +127,14 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
             "property ServiceTimeout: must be an integer from 60 to 3600, got 7200",
         ),
     ],
-    ids=["a-string-rate", "lowercase-on-timeout", "target-without-function", "id", "2-hours"],
+    ids=[
+        "a-string-rate",
+        "lowercase-on-timeout",
+        "unknown-backup",
+        "target-without-function",
+        "id",
+        "2-hours",
+    ],
 )
 def test_a_contract_mistake_fails_synth_naming_the_property(arguments, expected):
     app, stack = _stack()
