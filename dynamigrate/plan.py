@@ -34,6 +34,10 @@ READ_PER_MILLION = 0.125
 TRANSITION_PER_THOUSAND = 0.025
 LAMBDA_GB_SECOND = 0.0000133334  # arm64
 LAMBDA_PER_MILLION = 0.20
+# On-demand backup storage, per GB-month; billed for the rest of the month it is taken in, then
+# monthly while it is kept, prorated when deleted (Developer Guide, "Understanding Amazon
+# DynamoDB billing for backups"). A PITR restore point costs nothing beyond PITR itself.
+BACKUP_GB_MONTH = 0.10
 WORKER_GB = 1.0
 ITEMS_PER_WORKER_SECOND = 200.0  # a conservative rate for one segment's worker
 
@@ -52,6 +56,8 @@ class Estimate:
     dollars: float
     duration_seconds: float = 0.0
     budget: str = ""  # the rate the duration assumes, and why
+    restore_point: str = "none"  # pitr | backup | none (runner.restore_point)
+    backup_dollars_per_month: float = 0.0
 
 
 @dataclass
@@ -133,14 +139,29 @@ def duration(
     return max(seconds), why
 
 
+def restore_point_kind(dynamodb: Any, table: str, props: dict[str, Any]) -> str:
+    """The restore point a run would take (runner.restore_point): none for `Backup: None` or a
+    dry run, else PITR when DescribeContinuousBackups says it is enabled, else a backup."""
+    if props.get("Backup", "Auto") == "None" or props.get("DryRun"):
+        return "none"
+    described = call(
+        f"DescribeContinuousBackups {table}", dynamodb.describe_continuous_backups, TableName=table
+    )["ContinuousBackupsDescription"]
+    status = described.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+    return "pitr" if status == "ENABLED" else "backup"
+
+
 def estimate(
     props: dict[str, Any],
     items: int,
     size_bytes: int,
     written: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
+    restore_point: str = "none",
 ) -> Estimate:
-    """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes."""
+    """Upper-bound cost of one run over a table of `items` items and `size_bytes` bytes, its
+    duration at the capacity budget, and the monthly storage of its on-demand backup when
+    `restore_point` is "backup"."""
     average_kb = max(1, math.ceil(size_bytes / max(items, 1) / 1024))
     read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
     # Every item written once at most (Update, Function and Delete are billed on the item size).
@@ -151,6 +172,8 @@ def estimate(
     # Plan, Map, Summarize; per segment its child execution's start (billed as a transition:
     # Step Functions Developer Guide, "Transitions") and Done, and Work + More per worker call.
     transitions = 3 + segments * (2 + 2 * invocations)
+    if props.get("Backup", "Auto") != "None":
+        transitions += 2  # RestorePoint and BackupSettles
     seconds = items / ITEMS_PER_WORKER_SECOND
     dollars = (
         write_units * WRITE_PER_MILLION / 1e6
@@ -160,8 +183,18 @@ def estimate(
         + (segments * invocations + 1) * LAMBDA_PER_MILLION / 1e6
     )
     took, why = duration(props, read_units, write_units, items, written, source)
+    backup = size_bytes / 1024**3 * BACKUP_GB_MONTH if restore_point == "backup" else 0.0
     return Estimate(
-        items, read_units, write_units, transitions, round(seconds, 1), dollars, round(took), why
+        items,
+        read_units,
+        write_units,
+        transitions,
+        round(seconds, 1),
+        dollars,
+        round(took),
+        why,
+        restore_point,
+        backup,
     )
 
 
@@ -225,7 +258,9 @@ def plan(
             described = _described(dynamodb, table)
             target = props.get("Target")
             written = _described(dynamodb, target) if isinstance(target, str) else described
-            cost = estimate(props, *table_size(dynamodb, table), written, described)
+            kind = restore_point_kind(dynamodb, table, props)
+            size = table_size(dynamodb, table)
+            cost = estimate(props, *size, written, described, restore_point=kind)
         planned.append(PlannedMigration(logical_id, mid, table, state, cost))
     return planned
 

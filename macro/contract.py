@@ -161,6 +161,7 @@ PROPERTIES: Shape = {
     "MaxWritesPerSecond": (_int_range(1, MAX_WRITES_PER_SECOND), False),
     "MaxConcurrency": (_int_range(1, MAX_SEGMENTS), False),
     "MaxCapacityPercent": (_int_range(1, 100), False),
+    "Backup": (_choice("Auto", "Required", "None"), False),
     "DryRun": (_bool, False),
     "Dispose": (_bool, False),
     "OnTimeout": (_choice("Fail", "Continue"), False),

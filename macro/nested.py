@@ -9,8 +9,8 @@ from typing import Any
 from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
-# Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, DryRun,
-# OnTimeout, ServiceTimeout) may change without making an applied migration "edited".
+# Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, Backup,
+# DryRun, OnTimeout, ServiceTimeout) may change without making an applied migration "edited".
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
 
 
@@ -37,7 +37,7 @@ def normalized_spec(migration_id: str, props: dict[str, Any]) -> dict[str, Any]:
             spec[direction] = operation
     if "Target" in props:
         spec["Target"] = "${TargetTableName}"
-    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent"):
+    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent", "Backup"):
         if knob in props:
             spec[knob] = props[knob]
     return spec
@@ -55,6 +55,26 @@ def table_actions(spec: dict[str, Any]) -> list[str]:
             actions.add("dynamodb:DeleteItem")
         elif "Function" in operation and "Target" not in spec:
             actions.update({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
+    return sorted(actions | set(backup_actions(spec)))
+
+
+# The restore point (runner.restore_point): DescribeContinuousBackups, then CreateBackup, which
+# "operate on a per-table basis" (DynamoDB Developer Guide, "Using IAM with DynamoDB backup and
+# restore"), so they are granted on the migration's own table(s) only.
+BACKUP_ACTIONS = ("dynamodb:CreateBackup", "dynamodb:DescribeContinuousBackups")
+
+
+def backup_actions(spec: dict[str, Any]) -> list[str]:
+    """The backup actions a migration's data role needs on each of its tables (none for None)."""
+    return [] if spec.get("Backup", "Auto") == "None" else list(BACKUP_ACTIONS)
+
+
+def target_actions(spec: dict[str, Any]) -> list[str]:
+    """The actions on a `Target` table: put the results; for its restore point, tell whether it
+    holds items (a Scan of one item) and back it up."""
+    actions = {"dynamodb:DescribeTable", "dynamodb:PutItem"}
+    if backup_actions(spec):
+        actions.update({"dynamodb:Scan", *backup_actions(spec)})
     return sorted(actions)
 
 
@@ -76,6 +96,7 @@ def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, An
             target="Target" in props,
             functions=functions,
             table_actions=table_actions(spec),
+            target_actions=target_actions(spec),
         )
     )
     return json.loads(text)

@@ -68,6 +68,7 @@ def render_state_machine(
             spec=spec,
             migration_id=spec["MigrationId"],
             query="Query" in (spec.get("Source") or {}),
+            backup=spec.get("Backup", "Auto") != "None",
             total_segments=segments,
             max_concurrency=_max_concurrency(segments, spec.get("MaxConcurrency")),
             worker_function=worker_function,

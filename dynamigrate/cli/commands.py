@@ -329,6 +329,7 @@ def plan_template(
         "transitions",
         "est. $",
         "duration",
+        "restore point",
     ]
     body = []
     for p in planned:
@@ -341,9 +342,10 @@ def plan_template(
                 str(e.transitions),
                 f"{e.dollars:.4f}",
                 _duration(e.duration_seconds),
+                _restore_point(e.restore_point, e.backup_dollars_per_month),
             ]
             if e
-            else ["", "", "", "", "", ""]
+            else [""] * 7
         )
         body.append([p.migration_id, p.table, p.state, *cost])
     print(format_table(header, body))
@@ -353,10 +355,19 @@ def plan_template(
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")
+    backups = sum(p.estimate.backup_dollars_per_month for p in planned if p.estimate)
+    if any(p.estimate and p.estimate.restore_point == "backup" for p in planned):
+        print(f"on-demand backups before the runs: about ${backups:.4f} a month while kept")
     if changed:
         print(f"changed since applied (a deploy fails): {', '.join(changed)}")
         return 3
     return 0
+
+
+def _restore_point(kind: str, per_month: float) -> str:
+    if kind == "backup":
+        return f"backup ${per_month:.4f}/month"
+    return {"pitr": "PITR (no extra cost)"}.get(kind, "none")
 
 
 @verb(

@@ -49,6 +49,11 @@ Not an adaptation but the emulator's boundary: `emulated_aws` runs sealed
 (dynamigrate.local.seal: a request moto does not answer is refused, never sent) and, before moto
 stops, joins every thread its block started (Lambda handlers, state machine executions, the local
 CloudFormation's requests), so none of them can call AWS once the mock is gone.
+7. No settle time after an on-demand backup. On AWS a CreateBackup may hold writes committed up
+   to a minute after its request (API Reference, CreateBackup), so the run waits
+   runner.restore_point.BACKUP_SETTLE_SECONDS before its first write. moto's `create_backup`
+   copies the table at the request, exactly: the local worker is configured with
+   LOCAL_BACKUP_SETTLE_SECONDS (0), so local runs do not wait a minute in real time for nothing.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ from dynamigrate.local.metering import TABLE_ACTIONS, Metering, report, throttle
 from dynamigrate.local.seal import sealed
 
 MOTO_VERSION = "5.2.5"
+LOCAL_BACKUP_SETTLE_SECONDS = 0  # adaptation 7
 REGION = "us-east-1"
 Handler = Callable[[Any, Any], Any]
 

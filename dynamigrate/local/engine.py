@@ -11,7 +11,12 @@ from typing import Any
 
 import boto3
 
-from dynamigrate.local.emulator import REGION, deploy_function, service_role
+from dynamigrate.local.emulator import (
+    LOCAL_BACKUP_SETTLE_SECONDS,
+    REGION,
+    deploy_function,
+    service_role,
+)
 from dynamigrate.local.observe import RECORDER
 from macro.state_machine import render_state_machine
 from runner.handlers import worker as worker_handler
@@ -68,6 +73,8 @@ class LocalEngine:
     def __init__(self, worker_timeout: int = 900) -> None:
         set_default_environment()
         self.recorder = RECORDER.install()  # the runner's log and EMF lines (stdout on AWS)
+        # The in-process worker's variable (emulator adaptation 7): moto's backups are exact.
+        os.environ["BACKUP_SETTLE_SECONDS"] = str(LOCAL_BACKUP_SETTLE_SECONDS)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         create_history_table(self.dynamodb)

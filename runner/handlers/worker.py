@@ -19,8 +19,9 @@ from runner.errors import MigrationError
 from runner.history import History
 from runner.ledger import MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
+from runner.restore_point import BACKUP_SETTLE_SECONDS, RestorePointRecord, ensure
 from runner.retry import call_with_backoff
-from runner.worker import WorkRequest, check_reply, plan_run, run_segment, summarize
+from runner.worker import WorkRequest, check_reply, plan_run, run_segment, spec_of, summarize
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
 _ROLE_SESSION_SECONDS = 3600
@@ -139,6 +140,14 @@ def _step(
             out["samples"] = [to_wire({"s": s})["s"] for s in out["samples"]]
         return out
     role = event.get("dataRoleArn")
+    if event.get("action") == "restorePoint":
+        return ensure(
+            _data_client("dynamodb", role),
+            RestorePointRecord(history.client, history.table_name),
+            req.run,
+            spec_of(event),
+            settle_seconds=int(os.environ.get("BACKUP_SETTLE_SECONDS", BACKUP_SETTLE_SECONDS)),
+        )
     if event.get("action") == "plan":
         return plan_run(req, _data_client("dynamodb", role), history)
     lambda_client = _data_client("lambda", role)

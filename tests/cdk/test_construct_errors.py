@@ -123,6 +123,7 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
             {"max_capacity_percent": 101},
             "property MaxCapacityPercent: must be an integer from 1 to 100, got 101",
         ),
+        ({"backup": "always"}, "property Backup: must be one of Auto, Required, None"),
         ({"target": "other"}, "property Target: is only allowed with Up.Function"),
         ({"migration_id": "two words"}, "property MigrationId: 'two words' must be 1-100"),
         (
@@ -134,6 +135,7 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
         "a-string-rate",
         "lowercase-on-timeout",
         "capacity-over-100",
+        "unknown-backup",
         "target-without-function",
         "id",
         "2-hours",

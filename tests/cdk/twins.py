@@ -246,11 +246,40 @@ def capacity_percent(stack: cdk.Stack) -> None:
     _pinned(migration, "OrdersBackfillTotal")
 
 
+def backup_modes(stack: cdk.Stack) -> None:
+    orders = table(
+        stack,
+        "Orders",
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+    drop = DynamoMigration(
+        stack,
+        "Drop",
+        table=orders,
+        migration_id="2026-04-01-drop-legacy",
+        up=Delete(condition="attribute_exists(legacy)"),
+        backup="Required",
+    )
+    _pinned(drop, "OrdersDropLegacy")
+    touch = DynamoMigration(
+        stack,
+        "Touch",
+        table=orders,
+        migration_id="2026-04-02-touch",
+        up=Update("SET touched = :t", values={":t": True}),
+        backup="None",
+    )
+    _pinned(touch, "OrdersTouch")
+
+
 TWINS: dict[str, Callable[[cdk.Stack], None]] = {
     build.__name__: build
     for build in (
         update_scan,
         function_up_down,
+        backup_modes,
         chained_tables,
         conditional_chain,
         disposed,

@@ -14,8 +14,9 @@ def test_an_estimate_counts_one_write_per_kilobyte_of_each_item():
     assert found.write_units == 2_000_000  # 1.5 KB items: 2 WRU each
     assert found.read_units == pytest.approx(1_500 * 1_000_000 / 4096 * 0.5, rel=1e-3)
     # Segments unset: 20 (one per 50,000 items), each 50,000 / 200 per s / 600 s = 1 invocation;
-    # a segment is its child execution's start (billed as a transition), Done, Work and More
-    assert found.transitions == 3 + 20 * (2 + 2 * 1)
+    # a segment is its child execution's start (billed as a transition), Done, Work and More;
+    # RestorePoint and BackupSettles come first (Backup: Auto)
+    assert found.transitions == 3 + 2 + 20 * (2 + 2 * 1)
     writes = 2_000_000 * 0.625 / 1e6
     assert writes < found.dollars < writes * 1.2
 
@@ -23,7 +24,44 @@ def test_an_estimate_counts_one_write_per_kilobyte_of_each_item():
 def test_a_dry_run_writes_nothing_and_a_query_is_one_segment():
     query = {**UPDATE, "DryRun": True, "Source": {"Query": {"KeyCondition": "pk = :p"}}}
     found = estimate(query, items=100, size_bytes=10_000)
-    assert (found.write_units, found.transitions) == (0.0, 7)
+    assert (found.write_units, found.transitions) == (0.0, 9)
+    none = estimate({**query, "Backup": "None"}, items=100, size_bytes=10_000)
+    assert none.transitions == 7
+
+
+def test_an_on_demand_backup_costs_its_size_per_month_and_pitr_nothing_more():
+    gib = 1024**3
+    backup = estimate(UPDATE, items=1_000_000, size_bytes=50 * gib, restore_point="backup")
+    assert backup.restore_point == "backup"
+    assert backup.backup_dollars_per_month == pytest.approx(50 * 0.10)
+    pitr = estimate(UPDATE, items=1_000_000, size_bytes=50 * gib, restore_point="pitr")
+    assert pitr.backup_dollars_per_month == 0.0
+    assert pitr.dollars == backup.dollars  # the run itself costs the same
+
+
+class _Backups:
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def describe_continuous_backups(self, TableName: str) -> dict:
+        pitr = {"PointInTimeRecoveryStatus": self.status}
+        return {"ContinuousBackupsDescription": {"PointInTimeRecoveryDescription": pitr}}
+
+
+@pytest.mark.parametrize(
+    ("props", "status", "kind"),
+    [
+        (UPDATE, "ENABLED", "pitr"),
+        (UPDATE, "DISABLED", "backup"),
+        ({**UPDATE, "Backup": "Required"}, "DISABLED", "backup"),
+        ({**UPDATE, "Backup": "None"}, "DISABLED", "none"),
+        ({**UPDATE, "DryRun": True}, "DISABLED", "none"),
+    ],
+)
+def test_the_restore_point_a_run_would_take(props, status, kind):
+    from dynamigrate.plan import restore_point_kind
+
+    assert restore_point_kind(_Backups(status), "t", props) == kind
 
 
 class _Table:

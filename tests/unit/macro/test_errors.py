@@ -106,6 +106,10 @@ CASES = {
         "property OnTimeout: must be one of Fail, Continue, got 'Retry'",
     ),
     "dry-run": (with_(DryRun="yes"), "property DryRun: must be true or false, got 'yes'"),
+    "backup": (
+        with_(Backup="auto"),
+        "property Backup: must be one of Auto, Required, None, got 'auto'",
+    ),
     "expression-required": (
         with_(Up={"Update": {"Condition": "a = :b"}}),
         "property Up.Update.Expression: is required",

@@ -24,3 +24,42 @@ def test_a_failed_run_can_be_redriven_with_its_map_run(nested):
     template, names = children["Resource"]["Fn::Sub"]
     assert template.endswith(":execution:${Name}/*")  # the children of this state machine only
     assert names == {"Name": {"Fn::GetAtt": ["StateMachine", "Name"]}}
+
+
+BACKUP = {"dynamodb:CreateBackup", "dynamodb:DescribeContinuousBackups"}
+
+
+def _backup_grants(nested):
+    """(Sid, resources) of every statement of the data role that grants a backup action."""
+    policy = nested["Resources"]["DataRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        if actions & BACKUP or any(a in ("*", "dynamodb:*") for a in actions):
+            assert actions & BACKUP == BACKUP  # exactly both, never a wildcard
+            yield statement["Sid"], statement["Resource"]
+
+
+@pytest.mark.parametrize("nested", NESTED)
+def test_the_data_role_backs_up_only_its_own_tables(nested):
+    """The restore point's DescribeContinuousBackups and CreateBackup are granted on the
+    migration's own table (and its Target), "per-table" (Developer Guide, "Using IAM with
+    DynamoDB backup and restore"), and only when the migration takes a restore point."""
+    definition = nested["Resources"]["StateMachine"]["Properties"]["Definition"]
+    takes_backup = definition["StartAt"] == "RestorePoint"
+    grants = dict(_backup_grants(nested))
+    expected = {"Table"} | ({"Target"} if "TargetTableName" in nested["Parameters"] else set())
+    assert set(grants) == (expected if takes_backup else set())
+    for sid, resources in grants.items():
+        arns = [r["Fn::Sub"] for r in (resources if isinstance(resources, list) else [resources])]
+        name = "${TableName}" if sid == "Table" else "${TargetTableName}"
+        assert all(f":table/{name}" in arn for arn in arns)
+        assert not any(arn.endswith("/*") and "/index/" not in arn for arn in arns)
+
+
+def test_backup_cases_are_covered():
+    starts = {
+        n["Resources"]["StateMachine"]["Properties"]["Definition"]["StartAt"]
+        for n in (p.values[0] for p in NESTED)
+    }
+    assert starts == {"RestorePoint", "Plan"}

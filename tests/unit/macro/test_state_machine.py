@@ -102,9 +102,32 @@ def test_without_segments_a_plan_task_chooses_them_at_run_time():
 
 def test_query_runs_one_loop_without_a_map():
     d = render(spec(Source={"Query": {"KeyCondition": "pk = :p", "Values": {":p": "1"}}}))
-    assert list(d["States"]) == ["Plan", "QueryWork", "QueryMore", "Summarize"]
+    assert list(d["States"]) == [*RESTORE_POINT, "Plan", "QueryWork", "QueryMore", "Summarize"]
     assert d["States"]["Plan"]["Parameters"] == {"totalSegments": 1}
     assert d["States"]["QueryWork"]["Parameters"]["Payload"]["segment"] == 0
+
+
+RESTORE_POINT = ["RestorePoint", "BackupSettles"]
+
+
+def test_restore_point_comes_before_the_plan_and_any_write():
+    d = render(spec())
+    assert d["StartAt"] == "RestorePoint"
+    task = d["States"]["RestorePoint"]
+    assert task["Parameters"]["Payload"]["action"] == "restorePoint"
+    assert task["ResultPath"] == "$.restorePoint"
+    assert task["Next"] == "BackupSettles"
+    wait = d["States"]["BackupSettles"]
+    assert wait == {**wait, "Type": "Wait", "SecondsPath": "$.restorePoint.settleSeconds"}
+    assert wait["Next"] == "Plan"
+    assert not lint(d)
+    assert render(spec(Backup="Required"))["StartAt"] == "RestorePoint"
+
+
+def test_backup_none_takes_no_restore_point():
+    d = render(spec(Backup="None"))
+    assert d["StartAt"] == "Plan"
+    assert not set(RESTORE_POINT) & set(d["States"])
 
 
 def test_segments_are_bounded_by_array_range():
@@ -119,7 +142,7 @@ def test_segments_are_bounded_by_array_range():
 def test_user_values_cannot_change_the_structure(nasty):
     s = spec(Up={"Update": {"Expression": nasty, "Values": {":v": nasty}}}, MigrationId=nasty)
     d = render(s)
-    assert list(d["States"]) == ["Plan", "Segments", "Summarize"]
+    assert list(d["States"]) == [*RESTORE_POINT, "Plan", "Segments", "Summarize"]
     payload = d["States"]["Segments"]["ItemProcessor"]["States"]["Work"]["Parameters"]["Payload"]
     assert json.loads(payload["spec"])["Up"]["Update"]["Expression"] == nasty
     assert d["Comment"] == f"dynamigrate migration {nasty}"
