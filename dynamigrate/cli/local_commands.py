@@ -358,7 +358,7 @@ def _follow(
     ledger: MigrationLedger,
     before: dict[str, tuple[str, str | None]],
     thread: threading.Thread,
-    item_count: Any,
+    item_count: Callable[[str], int] = lambda table: 0,
     printer: Any = None,
     events: Callable[[], None] = lambda: None,
 ) -> None:

@@ -371,15 +371,6 @@ def test_adaptation_6_a_hot_key_throttles_below_the_table_capacity(aws, capacity
     client = _once()
     client.create_table(
         TableName="Cap",
-def test_adaptation_7_moto_backups_are_exact_at_the_request(aws):
-    """Why a local worker waits no settle time after CreateBackup: moto's backup holds exactly
-    what the table held at the request, and nothing written right after it (on AWS writes
-    within a minute of the request may or may not be in it: API Reference, CreateBackup)."""
-    from dynamigrate.local.engine import LocalEngine
-
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="Snap",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -439,6 +430,21 @@ def test_a_thread_still_running_after_the_drain_is_refused_not_sent():
     while not outcome and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [type(o) for o in outcome] == [LeftEmulatorError]
+
+
+def test_adaptation_7_moto_backups_are_exact_at_the_request(aws):
+    """Why a local worker waits no settle time after CreateBackup: moto's backup holds exactly
+    what the table held at the request, and nothing written right after it (on AWS writes
+    within a minute of the request may or may not be in it: API Reference, CreateBackup)."""
+    from dynamigrate.local.engine import LocalEngine
+
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="Snap",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     client.put_item(TableName="Snap", Item={"pk": {"S": "before"}})
     arn = client.create_backup(TableName="Snap", BackupName="snap")["BackupDetails"]["BackupArn"]
     client.put_item(TableName="Snap", Item={"pk": {"S": "after"}})
