@@ -233,8 +233,8 @@ INLINE_FUNCTION = """\
         (
             INLINE_FUNCTION,
             "{Function: !Ref Fn}",
-            "Resource [M1] property Up.Function: Fn is an AWS::Lambda::Function without a CDK "
-            "asset directory (aws:asset:path)",
+            "Resource [M1] property Up.Function: Fn is an AWS::Lambda::Function whose code is no "
+            "directory of a CDK cloud assembly (no aws:asset:path metadata",
         ),
     ],
     ids=["nodejs", "inline-code"],

@@ -46,7 +46,8 @@ def test_a_small_table_is_one_segment(engine):
     assert result.status == "SUCCEEDED", result.cause
     assert result.output["segments"] == 1
     assert result.output["counters"]["updated"] == 150
-    assert sorted(run_items(engine, "r1")) == ["plan", "segment#000000"]
+    worked = [k for k in run_items(engine, "r1") if k == "plan" or k.startswith("segment#")]
+    assert sorted(worked) == ["plan", "segment#000000"]  # beside the run's pace and restore point
 
 
 def test_segments_follow_the_item_count(table):
@@ -57,7 +58,8 @@ def test_segments_follow_the_item_count(table):
     assert all(i["status"]["N"] == "1" for i in scan_all(table.dynamodb, "Orders").values())
     items = run_items(table, "r1")
     assert items["plan"]["totalSegments"]["N"] == "4"
-    assert sorted(k for k in items if k != "plan") == [f"segment#{s:06d}" for s in range(4)]
+    segment_items = sorted(k for k in items if k.startswith("segment#"))
+    assert segment_items == [f"segment#{s:06d}" for s in range(4)]
 
 
 def test_a_resumed_run_keeps_the_segments_it_planned(table):

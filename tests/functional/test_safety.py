@@ -202,11 +202,13 @@ def test_a_failed_run_resumes_from_each_segments_checkpoint(engine):
     assert second.status == "SUCCEEDED", second.cause
     items = scan_all(engine.dynamodb, "Resume")
     assert all(item.get("done") == {"BOOL": True} for item in items.values())
-    # Only the page in flight when the run failed was handed to the function twice.
+    # Only the page in flight when the run failed was handed to the function again: by the
+    # bisection that looks for the item the call failed on (its halves, once each), and by
+    # the resume.
     twice = [pk for pk, times in seen.items() if times > 1]
     assert len(seen) == n
     assert len(twice) == page, len(twice)
-    assert max(seen.values()) == 2
+    assert max(seen.values()) <= 3
     # Counters were committed once per page: both runs together count every item exactly once.
     assert second.output["counters"]["matched"] == n
     assert second.output["counters"]["updated"] == n
@@ -373,9 +375,8 @@ def test_a_crashing_function_fails_the_run_with_its_error(engine):
     fn = deploy_function("crash", crash)
     result = engine.run({"MigrationId": "crash-fn", "TableName": "Crash", "Up": {"Function": fn}})
     assert result.status == "FAILED"
-    assert (
-        f"Migration crash-fn: the transform function {fn} failed: KeyError: 'price'" in result.cause
-    )
+    assert f"Migration crash-fn: the transform function {fn} failed on " in result.cause
+    assert "KeyError: 'price'" in result.cause
 
 
 def test_the_worker_works_with_the_migrations_own_data_role(engine):
