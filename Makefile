@@ -46,7 +46,10 @@ $(CDK_CLI): examples/cdk/package.json examples/cdk/package-lock.json
 	cd examples/cdk && npm ci --no-audit --no-fund --loglevel=error
 	touch $(CDK_CLI)
 
-test: lint sam-validate sam-build $(STAMP) $(CDK_CLI)
+# The three environments install side by side, then the checks run side by side (each one's output
+# kept together), then the suite: on a fresh machine this saves minutes of waiting on downloads.
+test:
+	$(MAKE) --jobs=4 --output-sync=target lint sam-validate sam-build $(CDK_CLI)
 	$(BIN)/pytest -q -n 2 -p no:cacheprovider --durations=15 tests
 
 # aws-sam-cli lives in its own environment: its pins need not agree with the project's.
