@@ -28,6 +28,7 @@ Resources:
     Properties:
       TableName: !Ref Items
       MigrationId: m1
+      ServiceTimeout: 60  # a broken runner that never answers fails the run, not hangs the test
       Up: {Update: {Expression: "SET flag = :t", Values: {":t": true}}}
 """
 
