@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dynamigrate.local import emulator
+from dynamigrate.local import metering
 from dynamigrate.local.run import run_local
 from dynamigrate.templates import load_template
 
@@ -49,7 +49,7 @@ def _worker_metrics(out: Path) -> list[dict[str, float]]:
 
 def test_read_and_write_units_are_what_dynamodb_reported(tmp_path: Path, monkeypatch) -> None:
     reported: dict[str, float] = {"read": 0.0, "write": 0.0}
-    original = emulator.report
+    original = metering.report
 
     def spy(body: dict[str, Any], action: str, consumed: list[Any], response: Any) -> bool:
         answered = original(body, action, consumed, response)
@@ -58,7 +58,7 @@ def test_read_and_write_units_are_what_dynamodb_reported(tmp_path: Path, monkeyp
             reported[kind] += float(response["ConsumedCapacity"]["CapacityUnits"])
         return answered
 
-    monkeypatch.setattr(emulator, "report", spy)  # the emulator's answers, as the wire has them
+    monkeypatch.setattr(metering, "report", spy)  # the emulator's answers, as the wire has them
     (tmp_path / "template.yaml").write_text(TEMPLATE)
     data = tmp_path / "items.jsonl"
     data.write_text("".join(f'{{"pk": "i{i}"}}\n' for i in range(ITEMS)))
