@@ -1,7 +1,8 @@
 """The embedded AWS emulator: moto, and every adaptation dynamigrate needs from it, in one place.
 
 moto is pinned to exactly MOTO_VERSION; each adaptation below patches a named internal of that
-version and has a test in tests/functional/test_emulator.py that fails without it.
+version and has a test in tests/functional/test_emulator.py (adaptation 6's in
+test_emulator_capacity.py) that fails without it.
 
 Adaptations:
 1. In-process Lambda. moto runs Lambda functions in Docker (absent here). `_invoke_lambda` on
