@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from dynamigrate.local import metering
-from dynamigrate.local.run import run_local
-from dynamigrate.templates import load_template
+from tests.functional.templates import run_over_items
 
 pytestmark = pytest.mark.functional
 
@@ -59,11 +58,7 @@ def test_read_and_write_units_are_what_dynamodb_reported(tmp_path: Path, monkeyp
         return answered
 
     monkeypatch.setattr(metering, "report", spy)  # the emulator's answers, as the wire has them
-    (tmp_path / "template.yaml").write_text(TEMPLATE)
-    data = tmp_path / "items.jsonl"
-    data.write_text("".join(f'{{"pk": "i{i}"}}\n' for i in range(ITEMS)))
-    template = load_template(tmp_path / "template.yaml")
-    result = run_local(template, tmp_path, {"Items": data}, tmp_path / "out")
+    result = run_over_items(tmp_path, TEMPLATE, ITEMS)
     assert [o.status for o in result.deployment.outcomes] == ["SUCCESS"]
     metrics = _worker_metrics(tmp_path / "out")
     assert metrics
