@@ -9,7 +9,7 @@ def test_sessions_share_one_loader_so_a_model_is_parsed_once():
     one = session(aws_access_key_id="A1", aws_secret_access_key="s1", region_name="eu-west-1")
     two = session(aws_access_key_id="A2", aws_secret_access_key="s2", region_name="us-east-1")
     assert one._session is not two._session
-    loader = shared_loader()
+    loader = shared_loader(None)  # botocore's default search paths (no AWS_DATA_PATH here)
     assert one._session.get_component("data_loader") is loader
     assert two._session.get_component("data_loader") is loader
     first = one._session.get_service_model("dynamodb")
