@@ -6,7 +6,9 @@ request from the segment's bucket for its kind and the rest of what it consumed 
 counts throttles (ProvisionedThroughputExceededException and the other throttling codes of
 runner.retry), so runner.rate can back the whole run off. Units are kept by the metric period
 (CloudWatch's minute) in which DynamoDB answered, so runner.headroom subtracts them from the very
-minute CloudWatch counts them in.
+minute CloudWatch counts them in. `totals()` keeps what `take()` hands the pacer, for the
+worker's metrics: the units DynamoDB reported (none is assumed for an answer without them) and
+the throttles, over the client's life (one worker invocation).
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ class Metered:
         self._lock = threading.Lock()
         self.consumed: Units = {}
         self.throttles = 0
+        self._totals = {"readUnits": 0.0, "writeUnits": 0.0, "throttles": 0.0}
+
+    def totals(self) -> dict[str, float]:
+        """Read and write units DynamoDB reported and throttles seen since the client was made."""
+        with self._lock:
+            return dict(self._totals)
 
     def take(self) -> tuple[Units, int]:
         """The units consumed (by kind and period) and the throttles seen since the last call."""
@@ -69,12 +77,15 @@ class Metered:
                 if is_throttling(exc):
                     with self._lock:
                         self.throttles += 1
+                        self._totals["throttles"] += 1
                 raise
-            units = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 1.0)
+            reported = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
+            units = reported or 1.0
             bucket.debit(units - 1.0)
             slot = (kind[0], int(self.clock() // self.period))
             with self._lock:
                 self.consumed[slot] = self.consumed.get(slot, 0.0) + units
+                self._totals[kind + "Units"] += reported
             return response
 
         return call

@@ -142,11 +142,13 @@ def run_segment(
     pacer.observe(metered)
     try:
         pacer.sync(force=True)
-        return _process(req, metered, history, invoke, remaining_seconds, clock, progress, pacer)
+        out = _process(req, metered, history, invoke, remaining_seconds, clock, progress, pacer)
     except Exception as exc:
         shown = exc.__cause__ if isinstance(exc, PageFailed) and exc.__cause__ else exc
         history.record_error(req.run, req.segment, f"{type(shown).__name__}: {exc}")
         raise
+    out["counters"].update(metered.totals())  # units and throttles: metrics only
+    return out
 
 
 def _process(

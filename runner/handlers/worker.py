@@ -8,7 +8,6 @@ import time
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -21,6 +20,7 @@ from runner.ledger import MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
 from runner.restore_point import BACKUP_SETTLE_SECONDS, RestorePointRecord, ensure
 from runner.retry import call_with_backoff
+from runner.sessions import session
 from runner.worker import WorkRequest, check_reply, plan_run, run_segment, spec_of, summarize
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
@@ -30,7 +30,13 @@ _ROLE_SESSION_SECONDS = 3600
 @cache
 def _client(service: str) -> Any:
     """A client with the worker's own credentials (history table, role assumption)."""
-    return boto3.client(service, config=CLIENT_CONFIG)
+    return _own_session().client(service, config=CLIENT_CONFIG)
+
+
+@cache
+def _own_session() -> Any:
+    """The worker's own session; it and every data role's share one model loader."""
+    return session()
 
 
 _sessions: dict[str, tuple[float, dict[str, Any]]] = {}  # role -> (expiry, clients by service)
@@ -57,12 +63,12 @@ def _data_client(service: str, role_arn: str | None) -> Any:
 
 def _assume(role_arn: str) -> dict[str, Any]:
     creds = assume_role(_client("sts"), role_arn, _ROLE_SESSION_SECONDS)
-    session = boto3.Session(
+    role_session = session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
-    return {"session": session}
+    return {"session": role_session}
 
 
 def invoke_function(function: str, request: dict[str, Any], lambda_client: Any) -> dict[str, Any]:

@@ -15,6 +15,13 @@ set_default_environment()
 
 
 @pytest.fixture
+def aws() -> Iterator[None]:
+    """The emulator alone, for a test that makes its own clients."""
+    with emulated_aws():
+        yield
+
+
+@pytest.fixture
 def engine() -> Iterator[LocalEngine]:
     with emulated_aws():
         yield LocalEngine()

@@ -12,6 +12,7 @@ from dynamigrate.local.engine import create_history_table
 from runner.errors import ConcurrentRunError
 from runner.history import RUNNING, SUCCEEDED
 from runner.ledger import MigrationLedger
+from tests.functional.templates import items_template, local_deployer, migration
 
 
 @pytest.fixture
@@ -74,36 +75,16 @@ def test_a_succeeded_migration_is_not_locked_again_except_to_roll_back(ledger):
     ).acquired
 
 
-HISTORY_V1 = {
-    "Transform": "DynamoMigrations",
-    "Resources": {
-        "Items": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": "items",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            },
-        },
-        "A": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m1-a",
-                "Up": {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
-                "Down": {"Update": {"Expression": "REMOVE a"}},
-            },
-        },
-        "B": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m2-b",
-                "Up": {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}},
-            },
-        },
-    },
-}
+HISTORY_V1 = items_template(
+    {
+        "A": migration(
+            "m1-a",
+            {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
+            Down={"Update": {"Expression": "REMOVE a"}},
+        ),
+        "B": migration("m2-b", {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}}),
+    }
+)
 
 
 def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
@@ -112,16 +93,12 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     import copy
 
     from dynamigrate.history_view import as_dict, rows
-    from dynamigrate.local.app import LocalApp
-    from dynamigrate.local.cloudformation.deployer import LocalDeployer
-    from dynamigrate.local.cloudformation.protocol import response_receiver
 
     fixed = copy.deepcopy(HISTORY_V1)
     fixed["Resources"]["B"]["Properties"]["Up"]["Update"]["Expression"] = "SET b = :t"
     items = [{"pk": {"S": f"i{n}"}, "c": {"N": "1"}} for n in range(5)]
     del items[3]["c"]  # B's first version fails on this item only
-    with emulated_aws(), response_receiver() as receiver:
-        deployer = LocalDeployer(LocalApp(poll_seconds=1), receiver)
+    with local_deployer() as deployer:
         first = deployer.deploy(HISTORY_V1, tmp_path, {"Items": items})
         assert not first.succeeded
         # the failed create's rollback deleted its table (no DeletionPolicy): load it again

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,10 +201,18 @@ class LocalDeployer:
                 "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
             }
         total = self._item_count(table)
+        deadline = time.monotonic() + service_timeout(props)
         while True:
             try:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
+                if time.monotonic() > deadline:
+                    return {
+                        "Status": "FAILED",
+                        "Reason": f"no answer from the custom resource within its "
+                        f"ServiceTimeout ({service_timeout(props):g} s)",
+                        "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
+                    }
                 if abandoned is not None and abandoned.is_set():
                     return {
                         "Status": "FAILED",
@@ -398,3 +407,13 @@ def _outcome(logical_id: str, props: dict[str, Any], result: Result) -> Outcome:
     if rolled_back and answer["Status"] == "SUCCESS":
         outcome.status, outcome.reason = "ROLLED_BACK", undone.get("Reason", "")
     return outcome
+
+
+def service_timeout(props: dict[str, Any]) -> float:
+    """How long CloudFormation waits for a custom resource's answer: its `ServiceTimeout`, 1-3600
+    s, default 3600; no answer in time fails the operation (AWS::CloudFormation::CustomResource
+    reference, ServiceTimeout)."""
+    try:
+        return float(props.get("ServiceTimeout", 3600))
+    except (TypeError, ValueError):
+        return 3600.0
