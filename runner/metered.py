@@ -46,6 +46,7 @@ class Metered:
         self._lock = threading.Lock()
         self.consumed: Units = {}
         self.throttles = 0
+        self.tick: Callable[[], None] | None = None  # called after each request (the pacer's)
 
     def take(self) -> tuple[Units, int]:
         """The units consumed (by kind and period) and the throttles seen since the last call."""
@@ -53,6 +54,10 @@ class Metered:
             out = (self.consumed, self.throttles)
             self.consumed, self.throttles = {}, 0
         return out
+
+    def _ticked(self) -> None:
+        if self.tick is not None:
+            self.tick()
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -69,12 +74,14 @@ class Metered:
                 if is_throttling(exc):
                     with self._lock:
                         self.throttles += 1
+                    self._ticked()
                 raise
             units = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 1.0)
             bucket.debit(units - 1.0)
             slot = (kind[0], int(self.clock() // self.period))
             with self._lock:
                 self.consumed[slot] = self.consumed.get(slot, 0.0) + units
+            self._ticked()
             return response
 
         return call
