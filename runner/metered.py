@@ -49,6 +49,7 @@ class Metered:
         self.consumed: Units = {}
         self.throttles = 0
         self._totals = {"readUnits": 0.0, "writeUnits": 0.0, "throttles": 0.0}
+        self.tick: Callable[[], None] | None = None  # called after each request (the pacer's)
 
     def totals(self) -> dict[str, float]:
         """Read and write units DynamoDB reported and throttles seen since the client was made."""
@@ -61,6 +62,10 @@ class Metered:
             out = (self.consumed, self.throttles)
             self.consumed, self.throttles = {}, 0
         return out
+
+    def _ticked(self) -> None:
+        if self.tick is not None:
+            self.tick()
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -78,6 +83,7 @@ class Metered:
                     with self._lock:
                         self.throttles += 1
                         self._totals["throttles"] += 1
+                    self._ticked()
                 raise
             reported = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
             units = reported or 1.0
@@ -86,6 +92,7 @@ class Metered:
             with self._lock:
                 self.consumed[slot] = self.consumed.get(slot, 0.0) + units
                 self._totals[kind + "Units"] += reported
+            self._ticked()
             return response
 
         return call
