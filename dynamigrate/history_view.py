@@ -68,6 +68,8 @@ HEADER = [
     "pace",
     "started",
     "ended",
+    "restore point",
+    "verify",
     "error",
 ]
 _PREFIXES = re.compile(
@@ -99,8 +101,38 @@ def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str
         _pace(data),
         when(data.get("startedAt")),
         when(data.get("endedAt")),
+        restore_point(data.get("restorePoints")),
+        verification(data.get("verification")),
         cause(data.get("lastError")),
     ]
+
+
+def restore_point(points: Any) -> str:
+    """`PITR 2026-12-03 06:10:00`, a backup's ARN, or `none`; each table named when several."""
+    if not isinstance(points, list) or not points:
+        return "-"
+    shown = []
+    for point in points:
+        kind = point.get("kind") if isinstance(point, dict) else None
+        if kind == "pitr":
+            text = f"PITR {when(point.get('restoreTime'))}"
+        elif kind == "backup":
+            text = str(point.get("backupArn"))
+        else:
+            text = "none"
+        shown.append(text if len(points) == 1 else f"{point.get('table')}: {text}")
+    return ", ".join(shown)
+
+
+def verification(result: Any) -> str:
+    """`passed (0 of 1,200 items)` or `FAILED: 3 of 1,200 items (max 0)`."""
+    if not isinstance(result, dict):
+        return "-"
+    violations, checked = int(result.get("violations", 0)), int(result.get("checked", 0))
+    if result.get("passed"):
+        return f"passed ({violations:,} of {checked:,} items violate)"
+    limit = int(result.get("maxViolations", 0))
+    return f"FAILED: {violations:,} of {checked:,} items violate (max {limit:,})"
 
 
 def _pace(data: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from macro.errors import Problem, located
 from macro.expressions import check_expressions
 from macro.state_machine import MAX_SEGMENTS
 from macro.table_keys import table_keys
+from macro.verify_checks import MAX_VIOLATIONS, verify_conflicts
 
 INTRINSICS = frozenset(
     {
@@ -147,6 +148,12 @@ UPDATE: Shape = {
     "Values": (VALUES, False),
 }
 DELETE: Shape = {"Condition": (_string, False), "Names": (NAMES, False), "Values": (VALUES, False)}
+VERIFY: Shape = {
+    "Condition": (_string, True),
+    "Names": (NAMES, False),
+    "Values": (VALUES, False),
+    "MaxViolations": (_int_range(0, MAX_VIOLATIONS), False),
+}
 OPERATIONS = {"Update": UPDATE, "Delete": DELETE, "Function": _reference}
 SOURCES = {"Scan": SCAN, "Query": QUERY}
 
@@ -162,6 +169,7 @@ PROPERTIES: Shape = {
     "MaxConcurrency": (_int_range(1, MAX_SEGMENTS), False),
     "MaxCapacityPercent": (_int_range(1, 100), False),
     "Backup": (_choice("Auto", "Required", "None"), False),
+    "Verify": ({}, False),
     "DryRun": (_bool, False),
     "Dispose": (_bool, False),
     "OnTimeout": (_choice("Fail", "Continue"), False),
@@ -269,6 +277,9 @@ def validate(
     for direction in ("Up", "Down"):
         if direction in properties:
             _one_of(properties[direction], OPERATIONS, direction, out)
+    if "Verify" in properties:
+        _shape(properties["Verify"], VERIFY, "Verify", out)
+        out.extend(verify_conflicts(properties))
     mid = properties.get("MigrationId", logical_id)
     if isinstance(mid, str) and not MIGRATION_ID.match(mid):
         path = "MigrationId" if "MigrationId" in properties else ""

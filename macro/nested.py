@@ -10,7 +10,8 @@ from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
 # Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, Backup,
-# DryRun, OnTimeout, ServiceTimeout) may change without making an applied migration "edited".
+# Verify, DryRun, OnTimeout, ServiceTimeout) may change without making an applied migration
+# "edited" (Verify checks an Up when it runs; an applied migration does not run again).
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
 
 
@@ -37,7 +38,7 @@ def normalized_spec(migration_id: str, props: dict[str, Any]) -> dict[str, Any]:
             spec[direction] = operation
     if "Target" in props:
         spec["Target"] = "${TargetTableName}"
-    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent", "Backup"):
+    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent", "Backup", "Verify"):
         if knob in props:
             spec[knob] = props[knob]
     return spec
@@ -71,10 +72,12 @@ def backup_actions(spec: dict[str, Any]) -> list[str]:
 
 def target_actions(spec: dict[str, Any]) -> list[str]:
     """The actions on a `Target` table: put the results; for its restore point, tell whether it
-    holds items (a Scan of one item) and back it up."""
+    holds items (a Scan of one item) and back it up; for `Verify`, scan it (runner.verify)."""
     actions = {"dynamodb:DescribeTable", "dynamodb:PutItem"}
     if backup_actions(spec):
         actions.update({"dynamodb:Scan", *backup_actions(spec)})
+    if "Verify" in spec:
+        actions.add("dynamodb:Scan")
     return sorted(actions)
 
 

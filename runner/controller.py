@@ -37,6 +37,7 @@ from runner.lifecycle import (
     decide,
     restores_old_properties,
 )
+from runner.run_records import recorded
 
 if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -283,6 +284,7 @@ class Controller:
             "pages": totals.pages,
             "updatedAt": now,
             **totals.pacing,  # the rate it holds and why, throttles seen (runner.pacer)
+            **recorded(totals.records),  # its restore point and verification (runner.run_records)
         }
         if desc["status"] not in TERMINAL:
             record = self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})

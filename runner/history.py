@@ -73,6 +73,7 @@ class RunTotals:
     errors: list[str] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)
     pacing: dict[str, Any] = field(default_factory=dict)  # the run's pace (runner.pace_store)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # RUN_RECORDS items by sk
 
 
 def _translate(exc: ClientError, what: str) -> HistoryError:
@@ -259,10 +260,14 @@ class History:
                 _add_segment(totals, item)
             elif sk == PACE_SK:
                 totals.pacing = _pacing(item)
+            elif sk in RUN_RECORDS:
+                totals.records[sk] = item
         return totals
 
 
 PACE_SK = "pace"
+# A run's written-once records that its history shows (runner.run_records reads them).
+RUN_RECORDS = frozenset({"restore-point", "verification"})
 
 
 def _pacing(item: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from dynamigrate.aws import (
 from dynamigrate.aws import history_table as find_history_table
 from dynamigrate.cli.common import UserError, checked_template, directory, pairs
 from dynamigrate.cli.registry import arg, verb
-from dynamigrate.history_view import HEADER, as_dict, format_table, rows
+from dynamigrate.history_view import HEADER, as_dict, format_table, restore_point, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import table_logical_id
 from macro.errors import InvalidTemplateError
@@ -229,6 +229,9 @@ def status(
             )
             if pacing(record):
                 print(f"  {pacing(record)}")
+            shown = as_dict(record)
+            if shown.get("restorePoints"):
+                print(f"  restore point: {restore_point(shown['restorePoints'])}")
         summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no migrations"
         print(f"{len(running)} running; {summary}")
         if not watch or not running:

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from runner import observability
+from runner import observability, verify
 from runner.attrs import to_wire
 from runner.credentials import DataClient, assume_role
 from runner.errors import MigrationError
@@ -156,6 +156,16 @@ def _step(
         )
     if event.get("action") == "plan":
         return plan_run(req, _data_client("dynamodb", role), history)
+    if event.get("action") in verify.ACTIONS:  # the pass after Up (runner.verify)
+        return verify.step(
+            event,
+            req,
+            history,
+            client=lambda: _data_client("dynamodb", role),
+            context=context,
+            cloudwatch=lambda: _data_client("cloudwatch", role),
+            metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
+        )
     lambda_client = _data_client("lambda", role)
     return run_segment(
         req,

@@ -114,11 +114,16 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     ]
     failed = next(r for r in rows(records) if r[3] == "FAILED")
     assert failed[4] == "4/5"  # what it wrote before it failed
-    assert failed[8] == (  # after the pace column
+    assert failed[10] == (  # after the pace, restore point and verify columns
         'DynamoDB rejected the Update of {"pk": {"S": "i3"}} (The provided expression refers to '
         "an attribute that does not exist in the item)"
     )
+    # every run, the Down too, shows the on-demand backup it took before writing (no PITR here)
+    assert all(":table/items/backup/" in r[8] for r in rows(records)), rows(records)
+    assert len({r[8] for r in rows(records)}) == 5  # one backup per run
     by_id = {r.migration_id: as_dict(r) for r in records}
+    assert by_id["m2-b"]["restorePoints"][0]["backupArn"] == rows(records)[-1][8]
+    assert by_id["m1-a"]["runs"][1]["restorePoints"][0]["kind"] == "backup"  # the Down's, kept
     assert [(r["direction"], r["status"]) for r in by_id["m1-a"]["runs"]] == [
         ("up", "SUCCEEDED"),
         ("down", "ROLLED_BACK"),
