@@ -23,8 +23,15 @@ from runner.retry import is_throttling
 
 Units = dict[tuple[str, int], float]  # ("w" | "r", period since the epoch) -> units
 
-WRITES = frozenset({"update_item", "put_item", "delete_item"})
+WRITES = frozenset({"update_item", "put_item", "delete_item", "transact_write_items"})
 READS = frozenset({"scan", "query", "get_item"})
+
+
+def consumed_units(consumed: Any) -> float:
+    """A response's units: one ConsumedCapacity, or TransactWriteItems' list of them, one per
+    table (API reference, TransactWriteItems: "ConsumedCapacity: Array of ConsumedCapacity")."""
+    parts = consumed if isinstance(consumed, list) else [consumed or {}]
+    return float(sum(float(p.get("CapacityUnits") or 0.0) for p in parts) or 1.0)
 
 
 class Metered:
@@ -70,7 +77,7 @@ class Metered:
                     with self._lock:
                         self.throttles += 1
                 raise
-            units = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 1.0)
+            units = consumed_units(response.get("ConsumedCapacity"))
             bucket.debit(units - 1.0)
             slot = (kind[0], int(self.clock() // self.period))
             with self._lock:
