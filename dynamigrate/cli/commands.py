@@ -224,7 +224,7 @@ def status(
             print(
                 f"{record.table} {record.migration_id} {record.status} "
                 f"{bar(scanned, total)} {scanned} scanned, "
-                f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
+                f"{sum(found.get(k, 0) for k in ('created', 'updated', 'deleted'))} changed"
                 + (f", {figures}" if figures else "")
             )
             if pacing(record):
@@ -352,6 +352,8 @@ def plan_template(
     for p in planned:
         if p.estimate and p.estimate.budget:
             print(f"{p.migration_id}: at {p.estimate.budget}")
+        if p.estimate and p.estimate.note:
+            print(f"{p.migration_id}: {p.estimate.note}")
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")
