@@ -50,6 +50,7 @@ class Scan:
     index_name: str | None = None
     consistent_read: bool | None = None
     page_size: int | None = None
+    item_collections: bool | None = None  # whole item collections to a Function
 
     def to_property(self) -> dict[str, Any]:
         body = {
@@ -58,6 +59,7 @@ class Scan:
             "IndexName": self.index_name,
             "ConsistentRead": self.consistent_read,
             "PageSize": self.page_size,
+            "ItemCollections": self.item_collections,
         }
         shown = {k: v for k, v in body.items() if v is not None}
         return {"Scan": {**shown, **_placeholders(self.names, self.values)}}
@@ -74,6 +76,7 @@ class Query:
     values: dict[str, Any] | None = None
     consistent_read: bool | None = None
     page_size: int | None = None
+    item_collections: bool | None = None  # the Query's items as one collection to a Function
 
     def to_property(self) -> dict[str, Any]:
         body = {
@@ -82,6 +85,7 @@ class Query:
             "Filter": self.filter,
             "ConsistentRead": self.consistent_read,
             "PageSize": self.page_size,
+            "ItemCollections": self.item_collections,
         }
         shown = {k: v for k, v in body.items() if v is not None}
         return {"Query": {**shown, **_placeholders(self.names, self.values)}}

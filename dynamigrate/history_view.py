@@ -91,7 +91,7 @@ def cause(error: Any, width: int = 140) -> str:
 
 def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str]:
     counters = data.get("counters") or {}
-    changed = int(counters.get("updated", 0)) + int(counters.get("deleted", 0))
+    changed = sum(int(counters.get(k, 0)) for k in ("created", "updated", "deleted"))
     return [
         table,
         migration,

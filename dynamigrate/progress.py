@@ -157,7 +157,7 @@ def progress_line(label: str, record: MigrationRecord | None, total: int, now: f
     status = record.status if record else "PENDING"
     found = counters(record)
     scanned = found.get("scanned", 0)
-    changed = found.get("updated", 0) + found.get("deleted", 0)
+    changed = sum(found.get(k, 0) for k in ("created", "updated", "deleted"))
     running = status in (*ACTIVE, "PENDING")
     shown = bar(1, 1) if not running and status != "FAILED" else bar(scanned, total)
     line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from macro.errors import Problem, located
 from macro.expressions import check_expressions
+from macro.item_collections import check_item_collections
 from macro.state_machine import MAX_SEGMENTS
 from macro.table_keys import table_keys
 from macro.verify_checks import MAX_VIOLATIONS, verify_conflicts
@@ -131,6 +132,7 @@ SCAN: Shape = {
     "IndexName": (_string, False),
     "ConsistentRead": (_bool, False),
     "PageSize": (_int_range(1, MAX_PAGE_SIZE), False),
+    "ItemCollections": (_bool, False),
 }
 QUERY: Shape = {
     "KeyCondition": (_string, True),
@@ -140,6 +142,7 @@ QUERY: Shape = {
     "Values": (VALUES, False),
     "ConsistentRead": (_bool, False),
     "PageSize": (_int_range(1, MAX_PAGE_SIZE), False),
+    "ItemCollections": (_bool, False),
 }
 UPDATE: Shape = {
     "Expression": (_string, True),
@@ -288,6 +291,7 @@ def validate(
         isinstance(properties.get("Up"), dict) and "Function" in properties["Up"]
     ):
         out.append(("Target", "is only allowed with Up.Function (items are copied through it)"))
+    out.extend(check_item_collections(properties))
     keys_of, index_problems = _index_names(properties, resources or {})
     out.extend(index_problems)
     # One mistake, one message: a section the contract already faults is not parsed further.

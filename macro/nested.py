@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from macro.item_collections import collection_actions
 from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
@@ -56,7 +57,7 @@ def table_actions(spec: dict[str, Any]) -> list[str]:
             actions.add("dynamodb:DeleteItem")
         elif "Function" in operation and "Target" not in spec:
             actions.update({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
-    return sorted(actions | set(backup_actions(spec)))
+    return sorted(actions | set(backup_actions(spec)) | collection_actions(spec))
 
 
 # The restore point (runner.restore_point): DescribeContinuousBackups, then CreateBackup, which

@@ -28,7 +28,16 @@ if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
 ROLLING_BACK, ROLLED_BACK = "ROLLING_BACK", "ROLLED_BACK"
 
-COUNTERS = ("scanned", "matched", "updated", "deleted", "unchanged", "conflicts", "failed")
+COUNTERS = (
+    "scanned",
+    "matched",
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "conflicts",
+    "failed",
+)
 MAX_SAMPLES = 10
 
 

@@ -25,8 +25,21 @@ from runner.retry import is_throttling
 
 Units = dict[tuple[str, int], float]  # ("w" | "r", period since the epoch) -> units
 
-WRITES = frozenset({"update_item", "put_item", "delete_item"})
+WRITES = frozenset({"update_item", "put_item", "delete_item", "transact_write_items"})
 READS = frozenset({"scan", "query", "get_item"})
+
+
+def reported_units(consumed: Any) -> float:
+    """The units a response reports (0 when none): one ConsumedCapacity, or TransactWriteItems'
+    list of them, one per table (API reference, TransactWriteItems: "ConsumedCapacity: Array of
+    ConsumedCapacity")."""
+    parts = consumed if isinstance(consumed, list) else [consumed or {}]
+    return float(sum(float(p.get("CapacityUnits") or 0.0) for p in parts))
+
+
+def consumed_units(consumed: Any) -> float:
+    """A response's units, at least one (a request unreported is counted as one)."""
+    return reported_units(consumed) or 1.0
 
 
 class Metered:
@@ -85,7 +98,7 @@ class Metered:
                         self._totals["throttles"] += 1
                     self._ticked()
                 raise
-            reported = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
+            reported = reported_units(response.get("ConsumedCapacity"))
             units = reported or 1.0
             bucket.debit(units - 1.0)
             slot = (kind[0], int(self.clock() // self.period))

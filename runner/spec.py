@@ -26,6 +26,7 @@ class Source:
     values: dict[str, Any] = field(default_factory=dict)
     consistent_read: bool = False
     page_size: int | None = None
+    item_collections: bool = False  # hand the function whole item collections (runner.collections)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def _source(raw: dict[str, Any] | None) -> Source:
             values=dict(q.get("Values", {})),
             consistent_read=bool(q.get("ConsistentRead", False)),
             page_size=q.get("PageSize"),
+            item_collections=bool(q.get("ItemCollections", False)),
         )
     s = raw.get("Scan", {})
     return Source(
@@ -81,6 +83,7 @@ def _source(raw: dict[str, Any] | None) -> Source:
         values=dict(s.get("Values", {})),
         consistent_read=bool(s.get("ConsistentRead", False)),
         page_size=s.get("PageSize"),
+        item_collections=bool(s.get("ItemCollections", False)),
     )
 
 

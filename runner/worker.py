@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from runner.collections import CollectionSource
 from runner.conditions import placeholders_of
 from runner.errors import FunctionFailed, MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
@@ -191,10 +192,16 @@ def _process(
     request = pacer.paced_reads(request, client, spec)
     done, count, slowest = False, 0, 0.0
     invocation: Counter[str] = Counter()
-    for page in pages(client, request, progress.checkpoint, spec.migration_id):
+    source = pages(client, request, progress.checkpoint, spec.migration_id)
+    collections = (
+        CollectionSource(applier, client, request) if spec.source.item_collections else None
+    )
+    if collections:  # whole item collections (runner.collections)
+        source = collections.pages(progress.checkpoint)
+    for page in source:
         page_started = clock()
         try:
-            result = applier.apply(page.items)
+            result = collections.apply(page) if collections else applier.apply(page.items)
         except PageFailed as exc:  # what the page's other items wrote counts; the page re-runs
             history.note_failed_page(req.run, req.segment, progress, _page_counters(exc, page))
             raise

@@ -96,6 +96,13 @@ def rendered(
         help="an Update expression, a Delete, or a transform Function (scaffolded with its test)",
     ),
     arg(
+        "--shape",
+        default="item",
+        choices=["item", "fanout", "collections"],
+        help="a Function's shape: an item per item, a list of items per item (1:N), or whole "
+        "item collections (ItemCollections: true)",
+    ),
+    arg(
         "--template",
         dest="template_path",
         type=Path,
@@ -104,12 +111,12 @@ def rendered(
     ),
     help="add a migration to a template",
 )
-def new(template_path: Path, name: str, table: str, kind: str) -> int:
+def new(template_path: Path, name: str, table: str, kind: str, shape: str = "item") -> int:
     """Add a migration (and for `function` its transform, test and function) to the template."""
     from dynamigrate.scaffold import ScaffoldError, new_migration  # noqa: PLC0415
 
     try:
-        made = new_migration(template_path, name, table, kind)
+        made = new_migration(template_path, name, table, kind, shape=shape)
     except ScaffoldError as exc:
         raise UserError(str(exc)) from exc
     print(f"added {made.logical_id} (MigrationId {made.migration_id}) to {template_path}")
@@ -224,7 +231,7 @@ def status(
             print(
                 f"{record.table} {record.migration_id} {record.status} "
                 f"{bar(scanned, total)} {scanned} scanned, "
-                f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
+                f"{sum(found.get(k, 0) for k in ('created', 'updated', 'deleted'))} changed"
                 + (f", {figures}" if figures else "")
             )
             if pacing(record):
@@ -355,6 +362,8 @@ def plan_template(
     for p in planned:
         if p.estimate and p.estimate.budget:
             print(f"{p.migration_id}: at {p.estimate.budget}")
+        if p.estimate and p.estimate.note:
+            print(f"{p.migration_id}: {p.estimate.note}")
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")

@@ -274,6 +274,22 @@ def backup_modes(stack: cdk.Stack) -> None:
     _pinned(touch, "OrdersTouch")
 
 
+def item_collections(stack: cdk.Stack) -> None:
+    split = cdk.CfnParameter(stack, "SplitFnArn", type="String").value_as_string
+    join = cdk.CfnParameter(stack, "JoinFnArn", type="String").value_as_string
+    orders = table(stack, "Orders", sort_key=dynamodb.Attribute(name="sk", type=STRING))
+    migration = DynamoMigration(
+        stack,
+        "Split",
+        table=orders,
+        migration_id="2026-05-01-split-orders",
+        source=Scan(item_collections=True, filter="begins_with(pk, :o)", values={":o": "ORDER#"}),
+        up=Function(split),
+        down=Function(join),
+    )
+    _pinned(migration, "SplitOrders")
+
+
 TWINS: dict[str, Callable[[cdk.Stack], None]] = {
     build.__name__: build
     for build in (
@@ -287,5 +303,6 @@ TWINS: dict[str, Callable[[cdk.Stack], None]] = {
         sam_function_target,
         query_gsi_delete,
         capacity_percent,
+        item_collections,
     )
 }
