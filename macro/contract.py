@@ -158,6 +158,8 @@ VERIFY: Shape = {
     "MaxViolations": (_int_range(0, MAX_VIOLATIONS), False),
 }
 OPERATIONS = {"Update": UPDATE, "Delete": DELETE, "Function": _reference}
+# A Down may also say what a rollback does without an operation (macro.rollback): both take {}.
+DOWNS = {**OPERATIONS, "Restore": {}, "Keep": {}}
 SOURCES = {"Scan": SCAN, "Query": QUERY}
 
 PROPERTIES: Shape = {
@@ -198,6 +200,8 @@ def _show(value: Any) -> str:
 def _unknown(name: str, known: list[str], path: str, out: list[tuple[str, str]]) -> None:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; expected one of {', '.join(known)}"
+    if not known:
+        hint = f"; {path} takes none: write {{}}"
     out.append((f"{path}.{name}".lstrip("."), f"is not a known property{hint}"))
 
 
@@ -237,7 +241,7 @@ def _one_of(value: Any, options: dict[str, Any], path: str, out: list[tuple[str,
         check(value[kind], f"{path}.{kind}", out)
     else:
         _shape(
-            {} if value[kind] is None and kind == "Delete" else value[kind],
+            {} if value[kind] is None and kind in ("Delete", "Restore", "Keep") else value[kind],
             check,
             f"{path}.{kind}",
             out,
@@ -277,9 +281,14 @@ def validate(
     _shape(properties, PROPERTIES, "", out)
     if "Source" in properties:
         _one_of(properties["Source"], SOURCES, "Source", out)
-    for direction in ("Up", "Down"):
-        if direction in properties:
-            _one_of(properties[direction], OPERATIONS, direction, out)
+    up = properties.get("Up")
+    misplaced = [k for k in ("Restore", "Keep") if isinstance(up, dict) and k in up]
+    for kind in misplaced:
+        out.append((f"Up.{kind}", "is only allowed in Down (what a rollback does), not in Up"))
+    if "Up" in properties and not misplaced:
+        _one_of(up, OPERATIONS, "Up", out)
+    if "Down" in properties:
+        _one_of(properties["Down"], DOWNS, "Down", out)
     if "Verify" in properties:
         _shape(properties["Verify"], VERIFY, "Verify", out)
         out.extend(verify_conflicts(properties))

@@ -7,18 +7,29 @@ import json
 from typing import Any
 
 from macro.item_collections import collection_actions
+from macro.rollback import (
+    ROLLBACK_KINDS,
+    before_image_statements,
+    restore_table_actions,
+    restore_target_actions,
+    rollback_of,
+)
 from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
 # Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, Backup,
-# Verify, DryRun, OnTimeout, ServiceTimeout) may change without making an applied migration
-# "edited" (Verify checks an Up when it runs; an applied migration does not run again).
+# Verify, DryRun, OnTimeout, ServiceTimeout, and a Down of Restore or Keep) may change without
+# making an applied migration "edited" (Verify checks an Up when it runs; an applied migration does
+# not run again).
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
 
 
 def checksum(props: dict[str, Any]) -> str:
     """sha256 of the defining properties as written (intrinsics unresolved)."""
     defining = {k: props[k] for k in DEFINING if k in props}
+    down = defining.get("Down")
+    if isinstance(down, dict) and any(k in down for k in ROLLBACK_KINDS):
+        del defining["Down"]  # what a rollback does is a knob: switching it edits no migration
     return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()
 
 
@@ -57,7 +68,9 @@ def table_actions(spec: dict[str, Any]) -> list[str]:
             actions.add("dynamodb:DeleteItem")
         elif "Function" in operation and "Target" not in spec:
             actions.update({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
-    return sorted(actions | set(backup_actions(spec)) | collection_actions(spec))
+    return sorted(
+        actions | set(backup_actions(spec)) | collection_actions(spec) | restore_table_actions(spec)
+    )
 
 
 # The restore point (runner.restore_point): DescribeContinuousBackups, then CreateBackup, which
@@ -74,7 +87,7 @@ def backup_actions(spec: dict[str, Any]) -> list[str]:
 def target_actions(spec: dict[str, Any]) -> list[str]:
     """The actions on a `Target` table: put the results; for its restore point, tell whether it
     holds items (a Scan of one item) and back it up; for `Verify`, scan it (runner.verify)."""
-    actions = {"dynamodb:DescribeTable", "dynamodb:PutItem"}
+    actions = {"dynamodb:DescribeTable", "dynamodb:PutItem", *restore_target_actions(spec)}
     if backup_actions(spec):
         actions.update({"dynamodb:Scan", *backup_actions(spec)})
     if "Verify" in spec:
@@ -82,7 +95,9 @@ def target_actions(spec: dict[str, Any]) -> list[str]:
     return sorted(actions)
 
 
-def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, Any]) -> Any:
+def nested_template(
+    migration_id: str, spec: dict[str, Any], props: dict[str, Any], bucket: str = ""
+) -> Any:
     definition = render_state_machine(
         spec,
         worker_function="${WorkerFunctionArn}",
@@ -101,6 +116,9 @@ def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, An
             functions=functions,
             table_actions=table_actions(spec),
             target_actions=target_actions(spec),
+            before_images=before_image_statements(bucket, migration_id)
+            if rollback_of(props) == "restore"
+            else [],
         )
     )
     return json.loads(text)

@@ -295,8 +295,11 @@ class Controller:
         if desc["status"] == "SUCCEEDED":
             final = ROLLED_BACK if state["direction"] == "down" else SUCCEEDED
             changes = {**progress, "status": final, "endedAt": now}
+            output = json.loads(desc.get("output") or "{}")
             if req.dry_run:
-                changes["samples"] = json.loads(desc.get("output") or "{}").get("samples", [])
+                changes["samples"] = output.get("samples", [])
+            elif output.get("samples"):  # a restore's kept items (runner.restore)
+                changes["keptSamples"] = output["samples"]
             self._notify(self._record(req, state, changes, release=True), "ended")
             data = _data(final, state, totals.counters)
             return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)

@@ -38,6 +38,7 @@ COUNTERS = (
     "conflicts",
     "failed",
 )
+RESTORE_COUNTERS = ("restored", "kept")  # a Down run restoring before-images (runner.restore)
 MAX_SAMPLES = 10
 
 
@@ -169,7 +170,7 @@ class History:
             values[":empty"] = {"L": []}
             values[":samples"] = {"L": kept}
         adds = ["pages :one"]
-        for name in COUNTERS:
+        for name in COUNTERS + RESTORE_COUNTERS:
             if counters.get(name):
                 adds.append(f"{name} :{name}")
                 values[f":{name}"] = {"N": str(counters[name])}
@@ -295,6 +296,10 @@ def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:
     for name in COUNTERS:
         totals.counters[name] += int(item.get(name, {}).get("N", "0"))
         totals.counters[name] += int(failed_page.get(name, {}).get("N", "0"))
+    if any(name in item for name in RESTORE_COUNTERS):  # only a restoring Down has them
+        for name in RESTORE_COUNTERS:
+            totals.counters[name] = totals.counters.get(name, 0)
+            totals.counters[name] += int(item.get(name, {}).get("N", "0"))
     totals.pages += int(item.get("pages", {}).get("N", "0"))
     if item.get("done", {}).get("BOOL"):
         totals.segments_done += 1

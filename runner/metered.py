@@ -37,11 +37,6 @@ def reported_units(consumed: Any) -> float:
     return float(sum(float(p.get("CapacityUnits") or 0.0) for p in parts))
 
 
-def consumed_units(consumed: Any) -> float:
-    """A response's units, at least one (a request unreported is counted as one)."""
-    return reported_units(consumed) or 1.0
-
-
 class Metered:
     """Wraps a DynamoDB client; `writes`/`reads` are the segment's unit buckets."""
 

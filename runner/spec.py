@@ -31,9 +31,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Operation:
-    """What happens to each item: exactly one of Update, Delete, Function."""
+    """What happens to each item: exactly one of Update, Delete, Function; a `Down` may also be
+    Restore (from the Up's before-images, runner.restore) or Keep (changes stay)."""
 
-    kind: Literal["Update", "Delete", "Function"]
+    kind: Literal["Update", "Delete", "Function", "Restore", "Keep"]
     expression: str | None = None
     condition: str | None = None
     names: dict[str, str] = field(default_factory=dict)
@@ -50,11 +51,16 @@ class MigrationSpec:
     down: Operation | None = None
     target: str | None = None
 
+    @property
+    def restores(self) -> bool:
+        """Whether a rollback restores the Up's before-images (Down absent or Restore)."""
+        return self.down is None or self.down.kind == "Restore"
+
     def operation(self, direction: Direction) -> Operation:
         if direction == "up":
             return self.up
         if self.down is None:
-            raise MigrationError(f"Migration {self.migration_id} has no Down operation")
+            return Operation(kind="Restore")  # the default Down (README, "Lifecycle")
         return self.down
 
 
@@ -88,6 +94,9 @@ def _source(raw: dict[str, Any] | None) -> Source:
 
 
 def _operation(raw: dict[str, Any]) -> Operation:
+    for kind in ("Restore", "Keep"):
+        if kind in raw:
+            return Operation(kind=kind)
     if "Update" in raw:
         u = raw["Update"]
         return Operation(

@@ -18,6 +18,7 @@ from runner.errors import MigrationError
 from runner.history import History
 from runner.ledger import MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
+from runner.restore import image_source, recorded_up_run
 from runner.restore_point import BACKUP_SETTLE_SECONDS, RestorePointRecord, ensure
 from runner.retry import call_with_backoff
 from runner.sessions import session
@@ -176,4 +177,10 @@ def _step(
         cloudwatch=_data_client("cloudwatch", role),
         # CloudWatch's period for DynamoDB is a minute; the emulator may publish faster.
         metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
+        images=image_source(
+            req.spec,
+            req.run,
+            lambda: _data_client("s3", role),
+            lambda: recorded_up_run(history, req.run),
+        ),
     )

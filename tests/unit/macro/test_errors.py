@@ -65,6 +65,35 @@ CASES = {
         with_(Down={"Updte": {}}),
         "property Down.Updte: is not a known property; did you mean Update?",
     ),
+    "restore-in-up": (
+        with_(Up={"Restore": {}}),
+        "property Up.Restore: is only allowed in Down (what a rollback does), not in Up",
+    ),
+    "keep-in-up": (
+        with_(Up={"Keep": {}}),
+        "property Up.Keep: is only allowed in Down (what a rollback does), not in Up",
+    ),
+    "restore-takes-nothing": (
+        with_(Down={"Restore": {"Bucket": "mine"}}),
+        "property Down.Restore.Bucket: is not a known property; Down.Restore takes none: write {}",
+    ),
+    "restore-not-a-flag": (
+        with_(Down={"Restore": True}),
+        "property Down.Restore: must be a map, got True",
+    ),
+    "down-as-a-word": (
+        with_(Down="Restore"),
+        "property Down: must be a map with exactly one of Update, Delete, Function, Restore, Keep",
+    ),
+    "restore-and-keep": (
+        with_(Down={"Restore": {}, "Keep": {}}),
+        "property Down: must have exactly one of Update, Delete, Function, Restore, Keep "
+        "(found Restore, Keep)",
+    ),
+    "kept-misspelt": (
+        with_(Down={"Kep": {}}),
+        "property Down.Kep: is not a known property; did you mean Keep?",
+    ),
     "unknown-property": (
         with_(Descripton="x"),
         "property Descripton: is not a known property; did you mean Description?",
