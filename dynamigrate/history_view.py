@@ -34,8 +34,9 @@ def as_dict(record: MigrationRecord) -> dict[str, Any]:
         if name not in HIDDEN:
             out[name] = _plain(_deserializer.deserialize(value))
     out.setdefault("status", record.status)
-    if isinstance(out.get("samples"), list):
-        out["samples"] = [_sample(s) for s in out["samples"]]
+    for name in ("samples", "keptSamples"):  # a dry run's samples, a restore's kept items
+        if isinstance(out.get(name), list):
+            out[name] = [_sample(s) for s in out[name]]
     return out
 
 

@@ -38,8 +38,11 @@ def restore_table_actions(props: dict[str, Any]) -> set[str]:
 
 
 def restore_target_actions(props: dict[str, Any]) -> set[str]:
-    """A restore deletes the items the run put into its `Target` table."""
-    return {"dynamodb:DeleteItem"} if rollback_of(props) == "restore" else set()
+    """A restore deletes the items the run put into its `Target` table, after reading each
+    (runner.restore: an attribute the application added keeps the item)."""
+    if rollback_of(props) != "restore":
+        return set()
+    return {"dynamodb:DeleteItem", "dynamodb:GetItem"}
 
 
 def before_image_statements(bucket: str, migration_id: str) -> list[dict[str, Any]]:

@@ -109,6 +109,8 @@ class Restorer:
     def restore(self, image: BeforeImage) -> tuple[str, dict[str, Any] | None]:
         """ "restored" or "kept" (with its sample)."""
         method, kwargs = restore_request(image, self.spec, self.key_names)
+        if image.kind == "put" and self._changed_since(image):
+            return "kept", _kept_sample(image.key)
         self.bucket.take()
         try:
             call_with_backoff(
@@ -127,6 +129,21 @@ class Restorer:
                 return "restored", None
             return "kept", _kept_sample(image.key)
         return "restored", None
+
+    def _changed_since(self, image: BeforeImage) -> bool:
+        """Whether the item the run put holds anything it did not write. The delete's condition
+        compares what the run wrote, but a condition cannot say "no other attribute": an
+        attribute the application added is seen by a strongly consistent read first (GetItem,
+        ConsistentRead: "returns the most up-to-date data"). One added between this read and
+        the conditional delete is the limit the README states."""
+        self.bucket.take()
+        found = call_with_backoff(
+            lambda: self.client.get_item(
+                TableName=self.spec.target, Key=image.key, ConsistentRead=True
+            )
+        ).get("Item")
+        written = {**image.key, **{k: v for k, v in image.written.items() if v is not None}}
+        return found is not None and set(found) != set(written)
 
 
 @dataclass(frozen=True)
