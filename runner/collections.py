@@ -144,9 +144,8 @@ class CollectionReader:
             keys: dict[str, Any] = {}
             for item in page.items:
                 identity = json.dumps(to_wire({"k": item[self.pk_name]}), sort_keys=True)
-                if identity != previous:
+                if identity != previous:  # read whole on the page before
                     keys.setdefault(identity, item[self.pk_name])
-            keys.pop(previous or "", None)
             collections = []
             for value in keys.values():
                 query = collection_query(self.request, self.pk_name, value)
