@@ -25,6 +25,8 @@ from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
 from runner.retry import call_with_backoff
 from runner.spec import MigrationSpec, Operation
+from runner.update_eval import changes_nothing
+from runner.update_expr import parse_update
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 Result = Item | None | list[Item]  # a function's result for one item: runner.fanout for a list
@@ -137,6 +139,9 @@ class PageApplier:
         self.dry_run = dry_run
         self.concurrency = concurrency
         self.values = expression_values(operation.values, spec.migration_id)
+        self.update = (
+            parse_update(operation.expression, operation.names) if operation.expression else None
+        )
 
     def key_of(self, item: Item) -> Item:
         return {k: item[k] for k in self.key_names}
@@ -190,6 +195,8 @@ class PageApplier:
         return kwargs
 
     def _update_item(self, item: Item) -> Outcome:
+        if changes_nothing(self.update, item, self.values):  # no write, no write unit
+            return Outcome("unchanged")
         if self.dry_run:
             return Outcome(
                 "updated", sample=_sample(self.key_of(item), item, None, self.op.expression)
