@@ -25,6 +25,7 @@ from runner.attrs import Item
 from runner.before_images import BeforeImage, changed, same_or_absent
 from runner.operations import MAX_CONFLICT_RETRIES, Outcome, PageApplier, _conflict, _rejected
 from runner.retry import call_with_backoff
+from runner.update_eval import changes_nothing
 from runner.update_targets import updated_names
 
 _TOUCHED = "#dynamigrate_t"
@@ -61,6 +62,8 @@ class RecordingApplier(PageApplier):
             return super()._update_item(item)
         conflicts = 0
         for _ in range(MAX_CONFLICT_RETRIES + 1):
+            if changes_nothing(self.update, item, self.values):  # no write, no before-image
+                return Outcome("unchanged", conflicts)
             kwargs = self._write_kwargs(item)
             read = self._as_read(item, kwargs)
             self.bucket.take()
