@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def rendered(
         return url
 
     try:
-        expanded = expand(fragment, render_settings(region, account_id), upload)
+        settings = replace(render_settings(region, account_id), artifacts_bucket=bucket)
+        expanded = expand(fragment, settings, upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
     warning = inline_size_warning(expanded)

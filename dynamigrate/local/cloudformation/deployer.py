@@ -48,7 +48,7 @@ from dynamigrate.local.cloudformation.resources import (
     template_resources,
 )
 from dynamigrate.local.emulator import REGION, service_role
-from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION
+from dynamigrate.local.engine import ARTIFACTS_BUCKET, HISTORY_TABLE, WORKER_FUNCTION
 from dynamigrate.progress import live, run_identity
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
@@ -131,6 +131,7 @@ class LocalDeployer:
             worker_function_arn=self.app.worker_arn,
             worker_role_arn=service_role(f"{WORKER_FUNCTION}-role", "lambda.amazonaws.com"),
             history_table=HISTORY_TABLE,
+            artifacts_bucket=ARTIFACTS_BUCKET,
         )
 
     def _nested_stack(
