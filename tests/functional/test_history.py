@@ -108,6 +108,7 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     assert runs == [
         ("m1-a", "up", "SUCCEEDED"),
         ("m2-b", "up", "FAILED"),
+        ("m2-b", "down", "ROLLED_BACK"),  # no Down: restored from its before-images
         ("m1-a", "down", "ROLLED_BACK"),
         ("m1-a", "up", "SUCCEEDED"),
         ("m2-b", "up", "SUCCEEDED"),
@@ -128,6 +129,9 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
         ("up", "SUCCEEDED"),
         ("down", "ROLLED_BACK"),
     ]
-    assert [(r["direction"], r["status"]) for r in by_id["m2-b"]["runs"]] == [("up", "FAILED")]
+    assert [(r["direction"], r["status"]) for r in by_id["m2-b"]["runs"]] == [
+        ("up", "FAILED"),
+        ("down", "ROLLED_BACK"),
+    ]
     assert by_id["m1-a"]["counters"]["updated"] == 5
     assert by_id["m1-a"]["runs"][1]["counters"]["updated"] == 5
