@@ -323,7 +323,14 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="add 100,000 items (engine, per-page)")
     parser.add_argument("--all", action="store_true", help="run the per-item design at 100,000 too")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--collections", action="store_true", help="bench/collection_cost.py")
+    parser.add_argument("--orders", type=int, default=200, help="orders for --collections")
     args = parser.parse_args()
+    if args.collections:
+        from bench.collection_cost import report  # noqa: PLC0415
+
+        report(args.orders)
+        return
     CPU_PER_UPDATE[0] = client_cpu_per_update()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.large:

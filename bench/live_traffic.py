@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/live_traffic.py [--items 600] [--capacity 40] [--app-writes 6]
         [--app-reads 10] [--warmup 6] [--modes provisioned,on-demand]
-        [--ways unpaced,static,default] [--json]
+        [--ways unpaced,static,default] [--json] [--trace 5]
 
 A simulated application writes and reads steadily (a fifth of its requests on one hot key; items
 of 1.5 KB, so a write costs 2 write units and an eventually consistent read half a read unit)
@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3
 from botocore.config import Config
 
+from bench import pace_trace
 from dynamigrate.local import emulator
 from dynamigrate.local.emulator import emulated_aws
 from dynamigrate.local.engine import LocalEngine
@@ -56,9 +57,10 @@ HOT_SHARE = 5  # one request in five on the hot key
 class Application(threading.Thread):
     """Steady writes and reads at fixed rates, each request tried once; counts throttles."""
 
-    def __init__(self, writes: float, reads: float, keys: int) -> None:
+    def __init__(self, writes: float, reads: float, keys: int, trace: Any = None) -> None:
         super().__init__(daemon=True)
         self.writes, self.reads, self.keys = writes, reads, keys
+        self.trace = trace
         self.client = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -89,6 +91,8 @@ class Application(threading.Thread):
                 self.counts["requests"] += 1
                 self.counts["throttled"] += throttled
                 self.counts["written"] += write and not throttled
+            if self.trace is not None and write and not throttled:
+                self.trace.app_wrote(UNITS_PER_WRITE)
             due += period
             time.sleep(max(0.0, due - time.monotonic()))
 
@@ -139,10 +143,13 @@ def measure(mode: str, way: str, args: argparse.Namespace) -> dict[str, Any]:
         emulator.CAPACITY.period = PERIOD_SECONDS
         engine = LocalEngine()
         create(engine, mode, args.capacity, args.items)
-        app = Application(args.app_writes, args.app_reads, keys=200)
+        trace = pace_trace.Trace(TABLE) if args.trace else None
+        app = Application(args.app_writes, args.app_reads, keys=200, trace=trace)
         app.start()
         time.sleep(args.warmup)
         app.reset()
+        if trace is not None:
+            trace.start()
         spec: dict[str, Any] = {
             "MigrationId": f"live-{way}",
             "TableName": TABLE,
@@ -166,6 +173,10 @@ def measure(mode: str, way: str, args: argparse.Namespace) -> dict[str, Any]:
         app.stop.set()
         app.join()
         emulator.CAPACITY.period = 60.0
+        if trace is not None:
+            trace.close()
+            print(f"{mode} {way}: the run's pace, every {args.trace:g} s", flush=True)
+            pace_trace.print_rows(trace.rows(args.trace, args.capacity, 50))
     if result.status != "SUCCEEDED":
         raise SystemExit(f"{mode}/{way}: the run failed: {result.cause}")
     counts = app.counts
@@ -195,6 +206,9 @@ def main() -> None:
     parser.add_argument("--modes", default="provisioned,on-demand")
     parser.add_argument("--ways", default="unpaced,static,default")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--trace", type=float, default=0.0, help="print the run's pace every TRACE seconds"
+    )
     args = parser.parse_args()
     rows = []
     for mode in args.modes.split(","):

@@ -26,32 +26,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TEMPLATE = {
-    "Transform": "DynamoMigrations",
-    "Resources": {
-        "Items": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+from tests.functional.templates import items_template, migration  # noqa: E402
+
+TEMPLATE = items_template(  # the table named by CloudFormation, as an application's
+    {
+        "AddStatus": migration(
+            "m1-add-status",
+            {
+                "Update": {
+                    "Expression": "SET #s = :p",
+                    "Names": {"#s": "status"},
+                    "Values": {":p": "PENDING"},
+                }
             },
-        },
-        "AddStatus": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m1-add-status",
-                "Up": {
-                    "Update": {
-                        "Expression": "SET #s = :p",
-                        "Names": {"#s": "status"},
-                        "Values": {":p": "PENDING"},
-                    }
-                },
-            },
-        },
+        )
     },
-}
+    table_name=None,
+)
 
 
 def item(i: int) -> str:

@@ -50,6 +50,7 @@ class Scan:
     index_name: str | None = None
     consistent_read: bool | None = None
     page_size: int | None = None
+    item_collections: bool | None = None  # whole item collections to a Function
 
     def to_property(self) -> dict[str, Any]:
         body = {
@@ -58,6 +59,7 @@ class Scan:
             "IndexName": self.index_name,
             "ConsistentRead": self.consistent_read,
             "PageSize": self.page_size,
+            "ItemCollections": self.item_collections,
         }
         shown = {k: v for k, v in body.items() if v is not None}
         return {"Scan": {**shown, **_placeholders(self.names, self.values)}}
@@ -74,6 +76,7 @@ class Query:
     values: dict[str, Any] | None = None
     consistent_read: bool | None = None
     page_size: int | None = None
+    item_collections: bool | None = None  # the Query's items as one collection to a Function
 
     def to_property(self) -> dict[str, Any]:
         body = {
@@ -82,6 +85,7 @@ class Query:
             "Filter": self.filter,
             "ConsistentRead": self.consistent_read,
             "PageSize": self.page_size,
+            "ItemCollections": self.item_collections,
         }
         shown = {k: v for k, v in body.items() if v is not None}
         return {"Query": {**shown, **_placeholders(self.names, self.values)}}
@@ -134,10 +138,27 @@ class Function:
         return {"Function": fn if isinstance(fn, str) else fn.function_arn}
 
 
+@dataclass(frozen=True)
+class Restore:
+    """Down only: a rollback restores the Up's before-images (the default when `down` is absent)."""
+
+    def to_property(self) -> dict[str, Any]:
+        return {"Restore": {}}
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Down only: a rollback leaves the Up's changes in place (no before-images are kept)."""
+
+    def to_property(self) -> dict[str, Any]:
+        return {"Keep": {}}
+
+
 Source = Scan | Query
 Operation = Update | Delete | Function
 SOURCES = (Scan, Query)
 OPERATIONS = (Update, Delete, Function)
+DOWNS = (*OPERATIONS, Restore, Keep)
 TableRef = dynamodb.ITable | str
 TABLES = (dynamodb.CfnTable, dynamodb.CfnGlobalTable)
 
@@ -264,7 +285,7 @@ class DynamoMigration(Construct):
         migration_id: str,
         up: Operation,
         source: Source | None = None,
-        down: Operation | None = None,
+        down: Operation | Restore | Keep | None = None,
         target: TableRef | None = None,
         description: str | None = None,
         max_writes_per_second: int | None = None,
@@ -280,7 +301,7 @@ class DynamoMigration(Construct):
         path = self.node.path
         parts = {"up": up, "down": down, "source": source}
         for argument, part in parts.items():
-            kinds = SOURCES if argument == "source" else OPERATIONS
+            kinds = {"source": SOURCES, "down": DOWNS}.get(argument, OPERATIONS)
             if part is not None or argument == "up":
                 _checked_values(_one_of(part, kinds, path, argument), path, argument)
         properties: dict[str, Any] = {

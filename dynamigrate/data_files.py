@@ -164,12 +164,18 @@ def _sort_value(value: dict[str, Any]) -> tuple[int, Any]:
     return (1, str(inner))
 
 
+def sort_key(item: Item, key_names: list[str]) -> tuple[Any, ...]:
+    """Where an item goes in a data file written by `write_items`: by its key's values."""
+    return tuple(_sort_value(item[name]) for name in key_names if name in item)
+
+
+def item_line(item: Item) -> str:
+    """One export-format JSON line (without its newline)."""
+    return json.dumps({"Item": to_wire(item)}, sort_keys=True)
+
+
 def write_items(path: Path, items: list[Item], key_names: list[str]) -> None:
     """Items as export-format JSON lines, sorted by key."""
-
-    def key(item: Item) -> tuple[Any, ...]:
-        return tuple(_sort_value(item[name]) for name in key_names if name in item)
-
     with path.open("w", encoding="utf-8") as out:
-        for item in sorted(items, key=key):
-            out.write(json.dumps({"Item": to_wire(item)}, sort_keys=True) + "\n")
+        for item in sorted(items, key=lambda item: sort_key(item, key_names)):
+            out.write(item_line(item) + "\n")

@@ -34,8 +34,9 @@ def as_dict(record: MigrationRecord) -> dict[str, Any]:
         if name not in HIDDEN:
             out[name] = _plain(_deserializer.deserialize(value))
     out.setdefault("status", record.status)
-    if isinstance(out.get("samples"), list):
-        out["samples"] = [_sample(s) for s in out["samples"]]
+    for name in ("samples", "keptSamples"):  # a dry run's samples, a restore's kept items
+        if isinstance(out.get(name), list):
+            out[name] = [_sample(s) for s in out[name]]
     return out
 
 
@@ -68,6 +69,8 @@ HEADER = [
     "pace",
     "started",
     "ended",
+    "restore point",
+    "verify",
     "error",
 ]
 _PREFIXES = re.compile(
@@ -89,7 +92,7 @@ def cause(error: Any, width: int = 140) -> str:
 
 def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str]:
     counters = data.get("counters") or {}
-    changed = int(counters.get("updated", 0)) + int(counters.get("deleted", 0))
+    changed = sum(int(counters.get(k, 0)) for k in ("created", "updated", "deleted"))
     return [
         table,
         migration,
@@ -99,8 +102,38 @@ def _row(table: str, migration: str, run: str, data: dict[str, Any]) -> list[str
         _pace(data),
         when(data.get("startedAt")),
         when(data.get("endedAt")),
+        restore_point(data.get("restorePoints")),
+        verification(data.get("verification")),
         cause(data.get("lastError")),
     ]
+
+
+def restore_point(points: Any) -> str:
+    """`PITR 2026-12-03 06:10:00`, a backup's ARN, or `none`; each table named when several."""
+    if not isinstance(points, list) or not points:
+        return "-"
+    shown = []
+    for point in points:
+        kind = point.get("kind") if isinstance(point, dict) else None
+        if kind == "pitr":
+            text = f"PITR {when(point.get('restoreTime'))}"
+        elif kind == "backup":
+            text = str(point.get("backupArn"))
+        else:
+            text = "none"
+        shown.append(text if len(points) == 1 else f"{point.get('table')}: {text}")
+    return ", ".join(shown)
+
+
+def verification(result: Any) -> str:
+    """`passed (0 of 1,200 items)` or `FAILED: 3 of 1,200 items (max 0)`."""
+    if not isinstance(result, dict):
+        return "-"
+    violations, checked = int(result.get("violations", 0)), int(result.get("checked", 0))
+    if result.get("passed"):
+        return f"passed ({violations:,} of {checked:,} items violate)"
+    limit = int(result.get("maxViolations", 0))
+    return f"FAILED: {violations:,} of {checked:,} items violate (max {limit:,})"
 
 
 def _pace(data: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dynamigrate.aws import call
+from dynamigrate.collection_cost import collection_factors
 from macro.contract import validate
 from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
@@ -58,6 +59,7 @@ class Estimate:
     budget: str = ""  # the rate the duration assumes, and why
     restore_point: str = "none"  # pitr | backup | none (runner.restore_point)
     backup_dollars_per_month: float = 0.0
+    note: str = ""  # what else shapes the figures (dynamigrate.collection_cost)
 
 
 @dataclass
@@ -166,6 +168,8 @@ def estimate(
     read_units = math.ceil(size_bytes / 4096) * 0.5  # eventually consistent reads
     # Every item written once at most (Update, Function and Delete are billed on the item size).
     write_units = 0.0 if props.get("DryRun") else float(items * average_kb)
+    read_factor, write_factor, note = collection_factors(props)
+    read_units, write_units = read_units * read_factor, write_units * write_factor
     segments = segments_of(props) or auto_segments(items, size_bytes)
     per_segment = items / segments
     invocations = max(1, math.ceil(per_segment / ITEMS_PER_WORKER_SECOND / 600))
@@ -195,6 +199,7 @@ def estimate(
         why,
         restore_point,
         backup,
+        note,
     )
 
 

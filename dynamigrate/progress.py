@@ -9,8 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from boto3.dynamodb.types import TypeSerializer
+
 from runner.history import RUNNING, RunRef
 from runner.ledger import MigrationLedger, MigrationRecord
+from runner.run_records import recorded
 
 WIDTH = 30
 INTERVAL_SECONDS = 10.0  # away from a terminal, a running migration's line at least this often
@@ -113,7 +116,11 @@ def live(ledger: MigrationLedger, record: MigrationRecord | None) -> MigrationRe
     totals = found.counters
     paced = _paced(found.pacing)
     counted = {"M": {name: {"N": str(n)} for name, n in totals.items()}}
-    return dataclasses.replace(record, attributes={**attrs, **paced, "counters": counted})
+    kept = {k: _serializer.serialize(v) for k, v in recorded(found.records).items()}
+    return dataclasses.replace(record, attributes={**attrs, **paced, **kept, "counters": counted})
+
+
+_serializer = TypeSerializer()
 
 
 def _paced(pacing: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +157,7 @@ def progress_line(label: str, record: MigrationRecord | None, total: int, now: f
     status = record.status if record else "PENDING"
     found = counters(record)
     scanned = found.get("scanned", 0)
-    changed = found.get("updated", 0) + found.get("deleted", 0)
+    changed = sum(found.get(k, 0) for k in ("created", "updated", "deleted"))
     running = status in (*ACTIVE, "PENDING")
     shown = bar(1, 1) if not running and status != "FAILED" else bar(scanned, total)
     line = f"{label:<32} {shown} {scanned:>8} scanned {changed:>8} changed  {status}"

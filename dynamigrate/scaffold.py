@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dynamigrate.data_files import KeySpec
+from dynamigrate.scaffold_shapes import SHAPES, TESTS, TRANSFORMS, collections_source
 from dynamigrate.templates import TemplateError, load_template
 from macro.contract import validate
 
@@ -53,7 +54,7 @@ def camel(text: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
 
 
-def _body(kind: str, table: str, migration_id: str, logical_id: str) -> str:
+def _body(kind: str, table: str, migration_id: str, logical_id: str, shape: str = "item") -> str:
     head = (
         f"  {logical_id}:\n"
         f"    Type: Custom::DynamoMigration\n"
@@ -89,6 +90,8 @@ def _body(kind: str, table: str, migration_id: str, logical_id: str) -> str:
             '          Names: {"#attr": kind}\n'
             '          Values: {":value": obsolete}\n'
         )
+    if shape == "collections":
+        head += collections_source()
     return head + (
         "      Up:\n"
         f"        Function: !GetAtt {logical_id}Function.Arn\n"
@@ -174,11 +177,21 @@ def _insert(text: str, block: str) -> str:
 
 
 def new_migration(
-    template_path: Path, name: str, table: str, kind: str, now: datetime.datetime | None = None
+    template_path: Path,
+    name: str,
+    table: str,
+    kind: str,
+    now: datetime.datetime | None = None,
+    shape: str = "item",
 ) -> NewMigration:
-    """Add the migration to the template (and scaffold its function); return what was made."""
+    """Add the migration to the template (and scaffold its function); return what was made.
+    `shape` (a function's: dynamigrate.scaffold_shapes) is item, fanout or collections."""
     if kind not in KINDS:
         raise ScaffoldError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if shape not in SHAPES:
+        raise ScaffoldError(f"--shape {shape!r}: expected one of {', '.join(SHAPES)}")
+    if shape != "item" and kind != "function":
+        raise ScaffoldError(f"--shape {shape} is the shape of a transform: use --kind function")
     if template_path.suffix == ".json":
         raise ScaffoldError(f"{template_path}: new edits YAML templates (JSON has no comments)")
     try:
@@ -200,14 +213,16 @@ def new_migration(
             f"the template already has a resource {logical_id}; choose another NAME"
         )
     text = template_path.read_text()
-    updated = _insert(text, _body(kind, table, migration_id, logical_id))
+    updated = _insert(text, _body(kind, table, migration_id, logical_id, shape))
     created: list[Path] = []
     if kind == "function":
         directory = template_path.parent / "functions"
         module = _module(migration_id)
         files = {
-            directory / f"{module}.py": TRANSFORM.format(migration_id=migration_id),
-            directory / f"test_{module}.py": TRANSFORM_TEST.format(
+            directory / f"{module}.py": TRANSFORMS.get(shape, TRANSFORM).format(
+                migration_id=migration_id
+            ),
+            directory / f"test_{module}.py": TESTS.get(shape, TRANSFORM_TEST).format(
                 migration_id=migration_id,
                 module=module,
                 directory=directory,

@@ -14,8 +14,10 @@ from typing import Any
 
 from macro.errors import Problem, located
 from macro.expressions import check_expressions
+from macro.item_collections import check_item_collections
 from macro.state_machine import MAX_SEGMENTS
 from macro.table_keys import table_keys
+from macro.verify_checks import MAX_VIOLATIONS, verify_conflicts
 
 INTRINSICS = frozenset(
     {
@@ -130,6 +132,7 @@ SCAN: Shape = {
     "IndexName": (_string, False),
     "ConsistentRead": (_bool, False),
     "PageSize": (_int_range(1, MAX_PAGE_SIZE), False),
+    "ItemCollections": (_bool, False),
 }
 QUERY: Shape = {
     "KeyCondition": (_string, True),
@@ -139,6 +142,7 @@ QUERY: Shape = {
     "Values": (VALUES, False),
     "ConsistentRead": (_bool, False),
     "PageSize": (_int_range(1, MAX_PAGE_SIZE), False),
+    "ItemCollections": (_bool, False),
 }
 UPDATE: Shape = {
     "Expression": (_string, True),
@@ -147,7 +151,15 @@ UPDATE: Shape = {
     "Values": (VALUES, False),
 }
 DELETE: Shape = {"Condition": (_string, False), "Names": (NAMES, False), "Values": (VALUES, False)}
+VERIFY: Shape = {
+    "Condition": (_string, True),
+    "Names": (NAMES, False),
+    "Values": (VALUES, False),
+    "MaxViolations": (_int_range(0, MAX_VIOLATIONS), False),
+}
 OPERATIONS = {"Update": UPDATE, "Delete": DELETE, "Function": _reference}
+# A Down may also say what a rollback does without an operation (macro.rollback): both take {}.
+DOWNS = {**OPERATIONS, "Restore": {}, "Keep": {}}
 SOURCES = {"Scan": SCAN, "Query": QUERY}
 
 PROPERTIES: Shape = {
@@ -162,6 +174,7 @@ PROPERTIES: Shape = {
     "MaxConcurrency": (_int_range(1, MAX_SEGMENTS), False),
     "MaxCapacityPercent": (_int_range(1, 100), False),
     "Backup": (_choice("Auto", "Required", "None"), False),
+    "Verify": ({}, False),
     "DryRun": (_bool, False),
     "Dispose": (_bool, False),
     "OnTimeout": (_choice("Fail", "Continue"), False),
@@ -187,6 +200,8 @@ def _show(value: Any) -> str:
 def _unknown(name: str, known: list[str], path: str, out: list[tuple[str, str]]) -> None:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; expected one of {', '.join(known)}"
+    if not known:
+        hint = f"; {path} takes none: write {{}}"
     out.append((f"{path}.{name}".lstrip("."), f"is not a known property{hint}"))
 
 
@@ -226,7 +241,7 @@ def _one_of(value: Any, options: dict[str, Any], path: str, out: list[tuple[str,
         check(value[kind], f"{path}.{kind}", out)
     else:
         _shape(
-            {} if value[kind] is None and kind == "Delete" else value[kind],
+            {} if value[kind] is None and kind in ("Delete", "Restore", "Keep") else value[kind],
             check,
             f"{path}.{kind}",
             out,
@@ -266,9 +281,17 @@ def validate(
     _shape(properties, PROPERTIES, "", out)
     if "Source" in properties:
         _one_of(properties["Source"], SOURCES, "Source", out)
-    for direction in ("Up", "Down"):
-        if direction in properties:
-            _one_of(properties[direction], OPERATIONS, direction, out)
+    up = properties.get("Up")
+    misplaced = [k for k in ("Restore", "Keep") if isinstance(up, dict) and k in up]
+    for kind in misplaced:
+        out.append((f"Up.{kind}", "is only allowed in Down (what a rollback does), not in Up"))
+    if "Up" in properties and not misplaced:
+        _one_of(up, OPERATIONS, "Up", out)
+    if "Down" in properties:
+        _one_of(properties["Down"], DOWNS, "Down", out)
+    if "Verify" in properties:
+        _shape(properties["Verify"], VERIFY, "Verify", out)
+        out.extend(verify_conflicts(properties))
     mid = properties.get("MigrationId", logical_id)
     if isinstance(mid, str) and not MIGRATION_ID.match(mid):
         path = "MigrationId" if "MigrationId" in properties else ""
@@ -277,6 +300,7 @@ def validate(
         isinstance(properties.get("Up"), dict) and "Function" in properties["Up"]
     ):
         out.append(("Target", "is only allowed with Up.Function (items are copied through it)"))
+    out.extend(check_item_collections(properties))
     keys_of, index_problems = _index_names(properties, resources or {})
     out.extend(index_problems)
     # One mistake, one message: a section the contract already faults is not parsed further.

@@ -18,6 +18,7 @@ from typing import Any
 from macro.contract import validate
 from macro.errors import InvalidTemplateError, Problem, located
 from macro.nested import checksum, nested_template, normalized_spec
+from macro.rollback import has_down
 
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 MIGRATION_TYPE = "Custom::DynamoMigration"
@@ -39,6 +40,7 @@ class Settings:
     worker_role_arn: str
     history_table: str
     key_prefix: str = "dynamigrate/nested/"
+    artifacts_bucket: str = ""  # where the runs' before-images go (macro.rollback)
 
 
 def table_identity(table: Any) -> str:
@@ -182,7 +184,9 @@ def _expand_one(
     if not disposed:
         spec = normalized_spec(migration_id, props)
         body = json.dumps(
-            nested_template(migration_id, spec, props), sort_keys=True, separators=(",", ":")
+            nested_template(migration_id, spec, props, settings.artifacts_bucket),
+            sort_keys=True,
+            separators=(",", ":"),
         ).encode()
         url = upload(f"{settings.key_prefix}{hashlib.sha256(body).hexdigest()}.json", body)
         stack = {
@@ -206,7 +210,7 @@ def _expand_one(
             if disposed
             else {"Fn::GetAtt": [stack_id, "Outputs.StateMachineArn"]},
             "Checksum": checksum(props),
-            "HasDown": "Down" in props,
+            "HasDown": has_down(props),
             "DryRun": props.get("DryRun", False),
             "OnTimeout": props.get("OnTimeout", "Fail"),
             "Dispose": disposed,

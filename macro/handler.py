@@ -28,6 +28,7 @@ def settings_from_environment() -> Settings:
         worker_function_arn=env["WORKER_FUNCTION_ARN"],
         worker_role_arn=env["WORKER_ROLE_ARN"],
         history_table=env["HISTORY_TABLE"],
+        artifacts_bucket=env.get("ARTIFACTS_BUCKET", ""),
     )
 
 

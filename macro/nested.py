@@ -6,17 +6,30 @@ import hashlib
 import json
 from typing import Any
 
+from macro.item_collections import collection_actions
+from macro.rollback import (
+    ROLLBACK_KINDS,
+    before_image_statements,
+    restore_table_actions,
+    restore_target_actions,
+    rollback_of,
+)
 from macro.state_machine import render_state_machine, template_environment
 
 # The properties that define what a migration does; editing any of them changes its checksum.
 # Operational knobs (Description, MaxWritesPerSecond, MaxConcurrency, MaxCapacityPercent, Backup,
-# DryRun, OnTimeout, ServiceTimeout) may change without making an applied migration "edited".
+# Verify, DryRun, OnTimeout, ServiceTimeout, and a Down of Restore or Keep) may change without
+# making an applied migration "edited" (Verify checks an Up when it runs; an applied migration does
+# not run again).
 DEFINING = ("TableName", "Source", "Up", "Down", "Target")
 
 
 def checksum(props: dict[str, Any]) -> str:
     """sha256 of the defining properties as written (intrinsics unresolved)."""
     defining = {k: props[k] for k in DEFINING if k in props}
+    down = defining.get("Down")
+    if isinstance(down, dict) and any(k in down for k in ROLLBACK_KINDS):
+        del defining["Down"]  # what a rollback does is a knob: switching it edits no migration
     return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()
 
 
@@ -37,7 +50,7 @@ def normalized_spec(migration_id: str, props: dict[str, Any]) -> dict[str, Any]:
             spec[direction] = operation
     if "Target" in props:
         spec["Target"] = "${TargetTableName}"
-    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent", "Backup"):
+    for knob in ("MaxWritesPerSecond", "MaxConcurrency", "MaxCapacityPercent", "Backup", "Verify"):
         if knob in props:
             spec[knob] = props[knob]
     return spec
@@ -55,7 +68,9 @@ def table_actions(spec: dict[str, Any]) -> list[str]:
             actions.add("dynamodb:DeleteItem")
         elif "Function" in operation and "Target" not in spec:
             actions.update({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
-    return sorted(actions | set(backup_actions(spec)))
+    return sorted(
+        actions | set(backup_actions(spec)) | collection_actions(spec) | restore_table_actions(spec)
+    )
 
 
 # The restore point (runner.restore_point): DescribeContinuousBackups, then CreateBackup, which
@@ -71,14 +86,18 @@ def backup_actions(spec: dict[str, Any]) -> list[str]:
 
 def target_actions(spec: dict[str, Any]) -> list[str]:
     """The actions on a `Target` table: put the results; for its restore point, tell whether it
-    holds items (a Scan of one item) and back it up."""
-    actions = {"dynamodb:DescribeTable", "dynamodb:PutItem"}
+    holds items (a Scan of one item) and back it up; for `Verify`, scan it (runner.verify)."""
+    actions = {"dynamodb:DescribeTable", "dynamodb:PutItem", *restore_target_actions(spec)}
     if backup_actions(spec):
         actions.update({"dynamodb:Scan", *backup_actions(spec)})
+    if "Verify" in spec:
+        actions.add("dynamodb:Scan")
     return sorted(actions)
 
 
-def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, Any]) -> Any:
+def nested_template(
+    migration_id: str, spec: dict[str, Any], props: dict[str, Any], bucket: str = ""
+) -> Any:
     definition = render_state_machine(
         spec,
         worker_function="${WorkerFunctionArn}",
@@ -97,6 +116,9 @@ def nested_template(migration_id: str, spec: dict[str, Any], props: dict[str, An
             functions=functions,
             table_actions=table_actions(spec),
             target_actions=target_actions(spec),
+            before_images=before_image_statements(bucket, migration_id)
+            if rollback_of(props) == "restore"
+            else [],
         )
     )
     return json.loads(text)

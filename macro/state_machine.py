@@ -69,6 +69,7 @@ def render_state_machine(
             migration_id=spec["MigrationId"],
             query="Query" in (spec.get("Source") or {}),
             backup=spec.get("Backup", "Auto") != "None",
+            verify="Verify" in spec,
             total_segments=segments,
             max_concurrency=_max_concurrency(segments, spec.get("MaxConcurrency")),
             worker_function=worker_function,

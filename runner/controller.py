@@ -37,6 +37,7 @@ from runner.lifecycle import (
     decide,
     restores_old_properties,
 )
+from runner.run_records import recorded
 
 if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -283,6 +284,7 @@ class Controller:
             "pages": totals.pages,
             "updatedAt": now,
             **totals.pacing,  # the rate it holds and why, throttles seen (runner.pacer)
+            **recorded(totals.records),  # its restore point and verification (runner.run_records)
         }
         if desc["status"] not in TERMINAL:
             record = self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})
@@ -293,8 +295,11 @@ class Controller:
         if desc["status"] == "SUCCEEDED":
             final = ROLLED_BACK if state["direction"] == "down" else SUCCEEDED
             changes = {**progress, "status": final, "endedAt": now}
+            output = json.loads(desc.get("output") or "{}")
             if req.dry_run:
-                changes["samples"] = json.loads(desc.get("output") or "{}").get("samples", [])
+                changes["samples"] = output.get("samples", [])
+            elif output.get("samples"):  # a restore's kept items (runner.restore)
+                changes["keptSamples"] = output["samples"]
             self._notify(self._record(req, state, changes, release=True), "ended")
             data = _data(final, state, totals.counters)
             return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)

@@ -7,7 +7,10 @@ Developer Guide). The latest complete minute's Sum, less what the run itself con
 minute (measured with ReturnConsumedCapacity, runner.metered, kept per minute in the run's pace
 record), divided by the period, is the application's units per second; the busiest of the latest
 `RECENT_PERIODS` minutes counts (a minute the application only began in, or a lull, would
-understate it). One GetMetricData request
+understate it). Only minutes whose own units are all in the record count (runner.settled):
+CloudWatch may show a minute before every segment has added its units of it (the docs give no
+bound on the delay: design for a minute that shows at once and one that shows late). One
+GetMetricData request
 reads every figure (IAM: cloudwatch:GetMetricData supports no resource-level permissions, so its
 Resource is "*": Service Authorization Reference, "Actions defined by Amazon CloudWatch").
 """
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runner.capacity import Kind
+from runner.settled import settled_minutes
 
 LOOKBACK_PERIODS = 5
 RECENT_PERIODS = 3  # the busiest of the latest three minutes: a lull does not invite a surge
@@ -56,8 +60,10 @@ def application_usage(
     own: dict[tuple[str, int], float],
     now: float,
     period: int = 60,
+    settled: float | None = None,
 ) -> Usage:
-    """The application's consumption of `table` and `indexes` (None: the table itself)."""
+    """The application's consumption of `table` and `indexes` (None: the table itself), from
+    the minutes that ended by `settled` (runner.settled: `own` holds all of their units)."""
     queries, slots = [], {}
     for n, index in enumerate(indexes):
         for kind in ("write", "read"):
@@ -77,13 +83,13 @@ def application_usage(
         ScanBy="TimestampDescending",
     )
     results = {r["Id"]: r for r in response.get("MetricDataResults", [])}
-    latest: int | None = None
-    for result in results.values():
-        for stamp in result.get("Timestamps", []):
-            latest = max(latest or 0, int(stamp.timestamp() // period))
+    minutes = sorted(
+        {int(t.timestamp() // period) for r in results.values() for t in r.get("Timestamps", [])}
+    )
     used: dict[tuple[str | None, Kind], float] = {}
-    if latest is None:
+    if not minutes:
         return Usage(used, None, 0.0)
+    latest = settled_minutes(minutes, period, now if settled is None else settled)[-1]
 
     def at(qid: str, minute: int) -> float:
         result = results.get(qid) or {}

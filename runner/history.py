@@ -28,7 +28,17 @@ if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
 ROLLING_BACK, ROLLED_BACK = "ROLLING_BACK", "ROLLED_BACK"
 
-COUNTERS = ("scanned", "matched", "updated", "deleted", "unchanged", "conflicts", "failed")
+COUNTERS = (
+    "scanned",
+    "matched",
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "conflicts",
+    "failed",
+)
+RESTORE_COUNTERS = ("restored", "kept")  # a Down run restoring before-images (runner.restore)
 MAX_SAMPLES = 10
 
 
@@ -73,6 +83,7 @@ class RunTotals:
     errors: list[str] = field(default_factory=list)
     samples: list[Any] = field(default_factory=list)
     pacing: dict[str, Any] = field(default_factory=dict)  # the run's pace (runner.pace_store)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # RUN_RECORDS items by sk
 
 
 def _translate(exc: ClientError, what: str) -> HistoryError:
@@ -159,7 +170,7 @@ class History:
             values[":empty"] = {"L": []}
             values[":samples"] = {"L": kept}
         adds = ["pages :one"]
-        for name in COUNTERS:
+        for name in COUNTERS + RESTORE_COUNTERS:
             if counters.get(name):
                 adds.append(f"{name} :{name}")
                 values[f":{name}"] = {"N": str(counters[name])}
@@ -259,10 +270,14 @@ class History:
                 _add_segment(totals, item)
             elif sk == PACE_SK:
                 totals.pacing = _pacing(item)
+            elif sk in RUN_RECORDS:
+                totals.records[sk] = item
         return totals
 
 
 PACE_SK = "pace"
+# A run's written-once records that its history shows (runner.run_records reads them).
+RUN_RECORDS = frozenset({"restore-point", "verification"})
 
 
 def _pacing(item: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +296,10 @@ def _add_segment(totals: RunTotals, item: dict[str, Any]) -> None:
     for name in COUNTERS:
         totals.counters[name] += int(item.get(name, {}).get("N", "0"))
         totals.counters[name] += int(failed_page.get(name, {}).get("N", "0"))
+    if any(name in item for name in RESTORE_COUNTERS):  # only a restoring Down has them
+        for name in RESTORE_COUNTERS:
+            totals.counters[name] = totals.counters.get(name, 0)
+            totals.counters[name] += int(item.get(name, {}).get("N", "0"))
     totals.pages += int(item.get("pages", {}).get("N", "0"))
     if item.get("done", {}).get("BOOL"):
         totals.segments_done += 1

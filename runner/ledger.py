@@ -67,6 +67,8 @@ RUN_FIELDS = (
     "endedAt",
     "lastError",
     "executionArn",
+    "restorePoints",
+    "verification",
 )
 MAX_RUNS = 200  # earlier runs a record keeps (about 400 bytes each; an item holds 400 KB)
 

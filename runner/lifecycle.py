@@ -236,7 +236,8 @@ def _decide_undo(req: Request, record: MigrationRecord | None, stack: Stack) -> 
             return Decision(
                 "answer",
                 "SUCCESS",
-                f"Migration {req.migration_id} has no Down; its changes stay in place",
+                f"Migration {req.migration_id} has Down: Keep (or no Down); its changes stay "
+                "in place",
             )
         return Decision("down")
     if record is not None and record.status == ROLLED_BACK and stack.status in ROLLBACK_STATUSES:

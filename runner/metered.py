@@ -6,7 +6,9 @@ request from the segment's bucket for its kind and the rest of what it consumed 
 counts throttles (ProvisionedThroughputExceededException and the other throttling codes of
 runner.retry), so runner.rate can back the whole run off. Units are kept by the metric period
 (CloudWatch's minute) in which DynamoDB answered, so runner.headroom subtracts them from the very
-minute CloudWatch counts them in.
+minute CloudWatch counts them in. `totals()` keeps what `take()` hands the pacer, for the
+worker's metrics: the units DynamoDB reported (none is assumed for an answer without them) and
+the throttles, over the client's life (one worker invocation).
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ from runner.retry import is_throttling
 
 Units = dict[tuple[str, int], float]  # ("w" | "r", period since the epoch) -> units
 
-WRITES = frozenset({"update_item", "put_item", "delete_item"})
+WRITES = frozenset({"update_item", "put_item", "delete_item", "transact_write_items"})
 READS = frozenset({"scan", "query", "get_item"})
+
+
+def reported_units(consumed: Any) -> float:
+    """The units a response reports (0 when none): one ConsumedCapacity, or TransactWriteItems'
+    list of them, one per table (API reference, TransactWriteItems: "ConsumedCapacity: Array of
+    ConsumedCapacity")."""
+    parts = consumed if isinstance(consumed, list) else [consumed or {}]
+    return float(sum(float(p.get("CapacityUnits") or 0.0) for p in parts))
 
 
 class Metered:
@@ -46,6 +56,13 @@ class Metered:
         self._lock = threading.Lock()
         self.consumed: Units = {}
         self.throttles = 0
+        self._totals = {"readUnits": 0.0, "writeUnits": 0.0, "throttles": 0.0}
+        self.tick: Callable[[], None] | None = None  # called after each request (the pacer's)
+
+    def totals(self) -> dict[str, float]:
+        """Read and write units DynamoDB reported and throttles seen since the client was made."""
+        with self._lock:
+            return dict(self._totals)
 
     def take(self) -> tuple[Units, int]:
         """The units consumed (by kind and period) and the throttles seen since the last call."""
@@ -53,6 +70,10 @@ class Metered:
             out = (self.consumed, self.throttles)
             self.consumed, self.throttles = {}, 0
         return out
+
+    def _ticked(self) -> None:
+        if self.tick is not None:
+            self.tick()
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -69,12 +90,17 @@ class Metered:
                 if is_throttling(exc):
                     with self._lock:
                         self.throttles += 1
+                        self._totals["throttles"] += 1
+                    self._ticked()
                 raise
-            units = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits") or 1.0)
+            reported = reported_units(response.get("ConsumedCapacity"))
+            units = reported or 1.0
             bucket.debit(units - 1.0)
             slot = (kind[0], int(self.clock() // self.period))
             with self._lock:
                 self.consumed[slot] = self.consumed.get(slot, 0.0) + units
+                self._totals[kind + "Units"] += reported
+            self._ticked()
             return response
 
         return call

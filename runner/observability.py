@@ -148,6 +148,7 @@ def request_keys(request: Mapping[str, Any]) -> dict[str, Any]:
 COUNTER_METRICS = {
     "scanned": ("ItemsScanned", MetricUnit.Count),
     "matched": ("ItemsMatched", MetricUnit.Count),
+    "created": ("ItemsCreated", MetricUnit.Count),
     "updated": ("ItemsChanged", MetricUnit.Count),
     "deleted": ("ItemsDeleted", MetricUnit.Count),
     "unchanged": ("ItemsUnchanged", MetricUnit.Count),

@@ -19,13 +19,17 @@ from botocore.exceptions import ClientError
 from runner.attrs import Item, expression_values, from_wire, to_wire
 from runner.conditions import conjunction
 from runner.errors import FunctionFailed, MigrationError
+from runner.fanout import Fanout, fanout_sample, parse_list
 from runner.item_check import check_item
 from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
 from runner.retry import call_with_backoff
 from runner.spec import MigrationSpec, Operation
+from runner.update_eval import changes_nothing
+from runner.update_expr import parse_update
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+Result = Item | None | list[Item]  # a function's result for one item: runner.fanout for a list
 MAX_CONFLICT_RETRIES = 5
 MAX_SAMPLE_BYTES = 4096
 KEY_PLACEHOLDER = "#dynamigrate_key"
@@ -38,6 +42,7 @@ class Outcome:
     counter: str
     conflicts: int = 0
     sample: dict[str, Any] | None = None
+    counts: Counter[str] | None = None  # a list result's counters (runner.fanout), for `counter`
 
 
 @dataclass
@@ -134,6 +139,9 @@ class PageApplier:
         self.dry_run = dry_run
         self.concurrency = concurrency
         self.values = expression_values(operation.values, spec.migration_id)
+        self.update = (
+            parse_update(operation.expression, operation.names) if operation.expression else None
+        )
 
     def key_of(self, item: Item) -> Item:
         return {k: item[k] for k in self.key_names}
@@ -158,7 +166,7 @@ class PageApplier:
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 continue
-            result.counters[outcome.counter] += 1
+            result.counters.update(outcome.counts or {outcome.counter: 1})
             if outcome.conflicts:
                 result.counters["conflicts"] += outcome.conflicts
             if outcome.sample is not None:
@@ -187,6 +195,8 @@ class PageApplier:
         return kwargs
 
     def _update_item(self, item: Item) -> Outcome:
+        if changes_nothing(self.update, item, self.values):  # no write, no write unit
+            return Outcome("unchanged")
         if self.dry_run:
             return Outcome(
                 "updated", sample=_sample(self.key_of(item), item, None, self.op.expression)
@@ -218,15 +228,15 @@ class PageApplier:
 
     # Function --------------------------------------------------------------------------------
 
-    def _transform(self, items: list[Item]) -> list[Item | None]:
+    def _transform(self, items: list[Item]) -> list[Result]:
         """Call the user's function on the page, in requests that fit Lambda's payload quota."""
         wired = [to_wire(i) for i in items]
-        out: list[Item | None] = []
+        out: list[Result] = []
         for start, batch in request_batches(wired):
             out.extend(self._transform_batch(items[start : start + len(batch)], batch))
         return out
 
-    def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Item | None]:
+    def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Result]:
         mid = self.spec.migration_id
         try:
             reply = self.invoke(self.op.function or "", self._request(wired))
@@ -240,10 +250,16 @@ class PageApplier:
         if len(out) != len(items):
             raise MigrationError(
                 f"Migration {mid}: the function returned {len(out)} items for {len(items)}; "
-                "it must return one result (an item or null) per input item, in order"
+                "it must return one result (an item, null or a list of items) per input item, "
+                "in order"
             )
-        results: list[Item | None] = []
+        results: list[Result] = []
         for old, new in zip(wired, out, strict=True):
+            if isinstance(new, list):
+                keys = self.target_key_names if self.spec.target else self.key_names
+                old_key = {k: old[k] for k in self.key_names if k in old}
+                results.append(parse_list(new, mid, keys or [], old_key))
+                continue
             if new is not None:
                 if not isinstance(new, dict):
                     raise MigrationError(
@@ -288,8 +304,10 @@ class PageApplier:
             f"failed{where}: {failed.error}"
         )
 
-    def _function_item(self, pair: tuple[Item, Item | None]) -> Outcome:
+    def _function_item(self, pair: tuple[Item, Result]) -> Outcome:
         old, new = pair
+        if isinstance(new, list):
+            return self._fanout_item(old, new)
         conflicts = 0
         for _ in range(MAX_CONFLICT_RETRIES + 1):
             counter = self._write_result(old, new)
@@ -301,8 +319,32 @@ class PageApplier:
             fresh = self._reread(old)
             if fresh is None:
                 return Outcome("unchanged", conflicts)
-            old, new = fresh, self._transform([fresh])[0]
+            old, fresh_new = fresh, self._transform([fresh])[0]
+            if isinstance(fresh_new, list):
+                return self._fanout_item(old, fresh_new, conflicts)
+            new = fresh_new
         return Outcome("failed", conflicts)
+
+    def _fanout_item(self, old: Item, new: list[Item], conflicts: int = 0) -> Outcome:
+        """A list result (runner.fanout): creates, then the input's own rewrite or delete."""
+        fanout, counts = Fanout(self), Counter[str]()
+        for _ in range(MAX_CONFLICT_RETRIES + 1):
+            attempt, done = fanout.write(old, new)
+            counts.update(attempt)
+            if done:
+                sample = None
+                if self.dry_run:
+                    sample = fanout_sample(self.key_of(old), old, new)
+                return Outcome("updated", conflicts, sample, +counts)
+            conflicts += 1
+            fresh = self._reread(old)
+            if fresh is None:
+                counts.update(fanout.write_gone(new))
+                return Outcome("unchanged", conflicts, None, +counts)
+            old, result = fresh, self._transform([fresh])[0]
+            new = result if isinstance(result, list) else [] if result is None else [result]
+        counts["failed"] += 1
+        return Outcome("failed", conflicts, None, +counts)
 
     def _reread(self, item: Item) -> Item | None:
         resp = call_with_backoff(

@@ -7,12 +7,16 @@ and consumption and returns the rate all segments follow (runner.rate). Once per
 scaling changes capacity) and CloudWatch (what the application uses: runner.headroom); a rise of
 the table's throttle events there counts as a throttle. The segment's share is the run's rate
 divided by the segments working at once (those that synced lately: a finished segment's share
-goes to the others).
+goes to the others). The metered client also asks for a sync after each request (`tick`), so a
+segment whose page takes longer than `SYNC_SECONDS` to write still shares its units and adopts
+the run's pace within `SYNC_SECONDS`: the application's use is read only from minutes whose own
+units every segment has shared (runner.settled), and a throttle reaches every segment at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ from runner.metered import Metered
 from runner.pace_store import ACTIVE_SECONDS, PaceStore, Synced, active_segments
 from runner.pacing import TokenBucket
 from runner.rate import Pace, advance, rebudget, start
+from runner.settled import settled_until
 from runner.spec import Direction, MigrationSpec
 
 logger = logging.getLogger(__name__)
@@ -35,8 +40,8 @@ logger = logging.getLogger(__name__)
 SYNC_SECONDS = 2.0
 SYNC_ATTEMPTS = 3
 
-# (own consumption per (kind, minute), now) -> (budget, usage)
-Refresh = Callable[[dict[tuple[str, int], float], float], tuple[Budget, Usage]]
+# (own consumption per (kind, minute), now, own units complete until) -> (budget, usage)
+Refresh = Callable[[dict[tuple[str, int], float], float, float], tuple[Budget, Usage]]
 
 
 @dataclass
@@ -77,9 +82,17 @@ class Pacer:
         self.metered: Metered | None = None
         self.seen_minute: int | None = None  # the latest minute whose throttle events counted
         self.own: dict[tuple[str, int], float] = {}  # the run's own units per (kind, minute)
+        self.stamps: dict[int, float] = {}  # segment -> its last sync, as the record showed it
+        self._lock = threading.RLock()  # the page loop and the write threads (tick) both sync
 
     def observe(self, metered: Metered) -> None:
         self.metered = metered
+        metered.tick = self.tick
+
+    def tick(self) -> None:
+        """After each request: sync when SYNC_SECONDS passed (one check of the clock else)."""
+        if self.clock() - self.last_sync >= SYNC_SECONDS:
+            self.sync()
 
     def leave(self) -> None:
         """The segment is done: its share goes to the segments still working."""
@@ -87,6 +100,10 @@ class Pacer:
 
     def sync(self, force: bool = False, leaving: bool = False) -> Pace | None:
         """Share what this worker saw and adopt the run's pace (at most every SYNC_SECONDS)."""
+        with self._lock:
+            return self._sync(force, leaving)
+
+    def _sync(self, force: bool, leaving: bool) -> Pace | None:
         now = self.clock()
         if not force and now - self.last_sync < SYNC_SECONDS:
             return self.pace
@@ -100,6 +117,8 @@ class Pacer:
         version = current.pace.version if current and current.pace else None
         pace = current.pace if current else self.pace
         own = current.own if current else self.own
+        if current is not None:
+            self.stamps = current.active or {}
         for _ in range(SYNC_ATTEMPTS):
             proposal = self._propose(pace, own, now)
             synced = self.store.propose(
@@ -113,6 +132,7 @@ class Pacer:
                 leaving,
             )
             self.own = own = synced.own
+            self.stamps = synced.active or {}
             if now - self.started >= ACTIVE_SECONDS:  # by then every running segment synced
                 self.active = min(self.running, active_segments(synced, now))
             if synced.won:
@@ -127,7 +147,11 @@ class Pacer:
     def _propose(self, pace: Pace | None, own: dict[tuple[str, int], float], now: float) -> Pace:
         throttled = self.pending.throttles
         if pace is None or now - pace.budget_at >= self.period:
-            budget, usage = self.refresh(own, now)
+            mine = dict(own)  # and what this sync adds: this worker's units are in up to now
+            for slot, value in self.pending.units.items():
+                mine[slot] = mine.get(slot, 0.0) + value
+            settled = settled_until(self.stamps, self.segment, now, ACTIVE_SECONDS)
+            budget, usage = self.refresh(mine, now, settled)
             if usage.minute is not None and usage.minute != self.seen_minute:
                 if usage.throttle_events > 0:
                     throttled += 1  # the table throttled someone in a new minute: the application?
@@ -185,7 +209,9 @@ def table_refresh(
 ) -> Refresh:
     """Budget and usage from DescribeTable (the table, or the Target it writes) and CloudWatch."""
 
-    def refresh(own: dict[tuple[str, int], float], now: float) -> tuple[Budget, Usage]:
+    def refresh(
+        own: dict[tuple[str, int], float], now: float, settled: float
+    ) -> tuple[Budget, Usage]:
         source = client.describe_table(TableName=spec.table_name)["Table"]
         written = source
         if spec.target:
@@ -196,11 +222,13 @@ def table_refresh(
             (r for r in resources(source) if r.index == spec.source.index_name),
             resources(source, [])[0],
         )
-        usage = _usage(cloudwatch, written["TableName"], [None, *reached], own, now, period)
+        usage = _usage(
+            cloudwatch, written["TableName"], [None, *reached], own, now, period, settled
+        )
         used = dict(usage.used)
         if spec.target or spec.source.index_name:
             reading = _usage(
-                cloudwatch, spec.table_name, [spec.source.index_name], own, now, period
+                cloudwatch, spec.table_name, [spec.source.index_name], own, now, period, settled
             )
             used.update({k: v for k, v in reading.used.items() if k[1] == "read"})
         return budget(writes_to, reads_from, percent, used), usage
@@ -215,13 +243,14 @@ def _usage(
     own: dict[tuple[str, int], float],
     now: float,
     period: int,
+    settled: float,
 ) -> Usage:
     """The application's usage, or none known when CloudWatch cannot tell (a data role from
     before this version lacks cloudwatch:GetMetricData: the budget then assumes an idle table)."""
     if cloudwatch is None:
         return Usage({}, None, 0.0)
     try:
-        return application_usage(cloudwatch, table, indexes, own, now, period)
+        return application_usage(cloudwatch, table, indexes, own, now, period, settled)
     except (ClientError, MigrationError, RoleNotReadyError) as exc:
         logger.warning("cannot read %s's consumption from CloudWatch: %s", table, exc)
         return Usage({}, None, 0.0)

@@ -50,16 +50,25 @@ def start(budget_write: float, budget_read: float, reason: str, now: float) -> P
 
 
 def rebudget(pace: Pace, budget_write: float, budget_read: float, reason: str, now: float) -> Pace:
-    """A fresh budget (capacity re-read, the application's use measured): rates stay within it."""
+    """A fresh budget (capacity re-read, the application's use measured): rates stay within it.
+
+    A rate held only by its budget follows the budget up at once, as a run's first pace takes
+    its whole budget (the budget already leaves the application its share); a rate a throttle
+    backed off stays below its old budget and rises by additive increase.
+    """
     return replace(
         pace,
-        write=min(pace.write, budget_write),
-        read=min(pace.read, budget_read),
+        write=_follow(pace.write, pace.budget_write, budget_write),
+        read=_follow(pace.read, pace.budget_read, budget_read),
         budget_write=budget_write,
         budget_read=budget_read,
         reason=reason,
         budget_at=now,
     )
+
+
+def _follow(rate: float, old_budget: float, new_budget: float) -> float:
+    return new_budget if rate >= old_budget else min(rate, new_budget)
 
 
 def advance(pace: Pace, throttled: int, now: float) -> Pace:

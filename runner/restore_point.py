@@ -187,12 +187,18 @@ def ensure(
 ) -> dict[str, Any]:
     """The run's restore points, taken once before its first write, and how long the state
     machine waits before writing (`settleSeconds`: what is left of `settle_seconds` after an
-    on-demand backup's request). Dry runs and Down runs take none: a dry run writes nothing,
-    and a Down undoes a run whose own restore point predates both."""
+    on-demand backup's request). A dry run takes none: it writes nothing. A Down takes its
+    own, by the same `Backup` mode: it writes too (it puts back or removes what the Up did,
+    over whatever the application wrote since), and the Up's restore point predates both the
+    Up and those application writes, so only a point taken before the Down gets back to the
+    moment the rollback began. `Required` therefore fails a Down before it writes, as it
+    fails an Up: the rollback then stops (UPDATE_ROLLBACK_FAILED: "CloudFormation can't roll
+    back all changes after a failed stack update") until the cause is fixed and the rollback is
+    continued (ContinueUpdateRollback, CloudFormation API Reference)."""
     mode = str(spec.get("Backup", "Auto"))
     if mode not in BACKUP_MODES:
         raise MigrationError(f"Migration {run.migration_id}: Backup must be one of {BACKUP_MODES}")
-    if run.dry_run or run.direction != "up" or mode == "None":
+    if run.dry_run or mode == "None":
         return {"restorePoints": [], "settleSeconds": 0}
     recorded = record.load(run)
     if recorded is None:

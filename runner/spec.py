@@ -26,13 +26,15 @@ class Source:
     values: dict[str, Any] = field(default_factory=dict)
     consistent_read: bool = False
     page_size: int | None = None
+    item_collections: bool = False  # hand the function whole item collections (runner.collections)
 
 
 @dataclass(frozen=True)
 class Operation:
-    """What happens to each item: exactly one of Update, Delete, Function."""
+    """What happens to each item: exactly one of Update, Delete, Function; a `Down` may also be
+    Restore (from the Up's before-images, runner.restore) or Keep (changes stay)."""
 
-    kind: Literal["Update", "Delete", "Function"]
+    kind: Literal["Update", "Delete", "Function", "Restore", "Keep"]
     expression: str | None = None
     condition: str | None = None
     names: dict[str, str] = field(default_factory=dict)
@@ -49,11 +51,16 @@ class MigrationSpec:
     down: Operation | None = None
     target: str | None = None
 
+    @property
+    def restores(self) -> bool:
+        """Whether a rollback restores the Up's before-images (Down absent or Restore)."""
+        return self.down is None or self.down.kind == "Restore"
+
     def operation(self, direction: Direction) -> Operation:
         if direction == "up":
             return self.up
         if self.down is None:
-            raise MigrationError(f"Migration {self.migration_id} has no Down operation")
+            return Operation(kind="Restore")  # the default Down (README, "Lifecycle")
         return self.down
 
 
@@ -71,6 +78,7 @@ def _source(raw: dict[str, Any] | None) -> Source:
             values=dict(q.get("Values", {})),
             consistent_read=bool(q.get("ConsistentRead", False)),
             page_size=q.get("PageSize"),
+            item_collections=bool(q.get("ItemCollections", False)),
         )
     s = raw.get("Scan", {})
     return Source(
@@ -81,10 +89,14 @@ def _source(raw: dict[str, Any] | None) -> Source:
         values=dict(s.get("Values", {})),
         consistent_read=bool(s.get("ConsistentRead", False)),
         page_size=s.get("PageSize"),
+        item_collections=bool(s.get("ItemCollections", False)),
     )
 
 
 def _operation(raw: dict[str, Any]) -> Operation:
+    for kind in ("Restore", "Keep"):
+        if kind in raw:
+            return Operation(kind=kind)
     if "Update" in raw:
         u = raw["Update"]
         return Operation(

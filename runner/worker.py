@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from runner.collections import CollectionSource
 from runner.conditions import placeholders_of
 from runner.errors import FunctionFailed, MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
@@ -25,6 +26,8 @@ from runner.pace_store import PaceStore
 from runner.pacer import Pacer, table_refresh
 from runner.pacing import TokenBucket
 from runner.planning import auto_segments, paced_concurrency, running_segments, writes_share
+from runner.recording import RecordingApplier
+from runner.restore import ImageSource, restore_segment
 from runner.source import pages, read_request
 from runner.spec import Direction, MigrationSpec, parse_spec
 
@@ -116,8 +119,12 @@ def run_segment(
     clock: Callable[[], float] = time.monotonic,
     cloudwatch: Any = None,
     metric_period: int = 60,
+    images: ImageSource | None = None,
 ) -> dict[str, Any]:
     """Process pages of one segment until it is done or the time budget is spent.
+
+    With `images` (runner.restore), an Up keeps each page's before-images before committing it,
+    and a restoring Down puts them back instead of reading the table.
 
     Reads and writes are paced in capacity units at the segment's share of the run's shared rate
     (runner.pacer); `cloudwatch` (None: not read) tells what the application consumes.
@@ -142,11 +149,29 @@ def run_segment(
     pacer.observe(metered)
     try:
         pacer.sync(force=True)
-        return _process(req, metered, history, invoke, remaining_seconds, clock, progress, pacer)
+        source = images or ImageSource(None)
+        out = _process(
+            req, metered, history, invoke, remaining_seconds, clock, progress, pacer, source
+        )
     except Exception as exc:
         shown = exc.__cause__ if isinstance(exc, PageFailed) and exc.__cause__ else exc
         history.record_error(req.run, req.segment, f"{type(shown).__name__}: {exc}")
         raise
+    out["counters"].update(metered.totals())  # units and throttles: metrics only
+    return out
+
+
+def _log_page_keys(items: list[dict[str, Any]], key_names: Any, page_number: int) -> None:
+    """Keys only, and only at DEBUG: no item value is ever logged (runner.observability)."""
+    if items and logger.isEnabledFor(logging.DEBUG):
+        first, last = ({k: items[i][k] for k in key_names if k in items[i]} for i in (0, -1))
+        logger.debug(
+            "page %s: %s items, keys %s to %s",
+            page_number,
+            len(items),
+            json.dumps(first, sort_keys=True),
+            json.dumps(last, sort_keys=True),
+        )
 
 
 def _process(
@@ -158,11 +183,29 @@ def _process(
     clock: Callable[[], float],
     progress: SegmentProgress,
     pacer: Pacer,
+    images: ImageSource,
 ) -> dict[str, Any]:
     spec, op = req.spec, req.spec.operation(req.direction)
     budget = min(req.budget_seconds, remaining_seconds() - SAFETY_MARGIN_SECONDS)
     deadline = clock() + max(0.0, budget)
-    applier = PageApplier(
+    if op.kind == "Restore":
+        return restore_segment(
+            spec=spec,
+            run=req.run,
+            segment=req.segment,
+            total_segments=req.total_segments,
+            client=client,
+            history=history,
+            progress=progress,
+            source=images,
+            key_names=key_names(client, spec.table_name),
+            bucket=TokenBucket(req.writes_per_second),
+            concurrency=req.concurrency,
+            out_of_time=lambda: clock() > deadline,
+        )
+    store = images.store if req.direction == "up" and not req.dry_run else None
+    attempt = store.next_attempt(req.segment, progress.pages) if store else 0
+    applier = (RecordingApplier if store else PageApplier)(
         spec=spec,
         operation=op,
         client=client,
@@ -189,13 +232,26 @@ def _process(
     request = pacer.paced_reads(request, client, spec)
     done, count, slowest = False, 0, 0.0
     invocation: Counter[str] = Counter()
-    for page in pages(client, request, progress.checkpoint, spec.migration_id):
+    source = pages(client, request, progress.checkpoint, spec.migration_id)
+    collections = (
+        CollectionSource(applier, client, request) if spec.source.item_collections else None
+    )
+    if collections:  # whole item collections (runner.collections)
+        source = collections.pages(progress.checkpoint)
+    for page in source:
         page_started = clock()
         try:
-            result = applier.apply(page.items)
+            result = collections.apply(page) if collections else applier.apply(page.items)
         except PageFailed as exc:  # what the page's other items wrote counts; the page re-runs
+            _keep_images(store, applier, req.segment, progress.pages, attempt)
             history.note_failed_page(req.run, req.segment, progress, _page_counters(exc, page))
             raise
+        except Exception:
+            _keep_images(store, applier, req.segment, progress.pages, attempt)
+            raise
+        # Before the checkpoint moves past the page: what it replaced (runner.before_images).
+        _keep_images(store, applier, req.segment, progress.pages, attempt)
+        attempt = 0  # a page after the first of an invocation was never tried before
         result.counters["scanned"] += page.scanned
         result.counters["matched"] += len(page.items)
         invocation.update(result.counters)
@@ -208,19 +264,7 @@ def _process(
             req.concurrency, pacer.item_share(req.writes_per_second)
         )
         done = page.next_key is None
-        # Keys only, and only at DEBUG: no item value is ever logged (runner.observability).
-        if page.items and logger.isEnabledFor(logging.DEBUG):
-            first, last = (
-                {k: page.items[i][k] for k in applier.key_names if k in page.items[i]}
-                for i in (0, -1)
-            )
-            logger.debug(
-                "page %s: %s items, keys %s to %s",
-                progress.pages,
-                len(page.items),
-                json.dumps(first, sort_keys=True),
-                json.dumps(last, sort_keys=True),
-            )
+        _log_page_keys(page.items, applier.key_names, progress.pages)
         now = clock()
         slowest = max(slowest, now - page_started)
         if not done and now + slowest > deadline:
@@ -230,6 +274,11 @@ def _process(
     logger.info("segment %s: %s pages, done=%s", req.segment, count, done)
     # The next start key stays in the history table (the checkpoint), never in the payload.
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}
+
+
+def _keep_images(store: Any, applier: PageApplier, segment: int, page: int, attempt: int) -> None:
+    if store is not None and isinstance(applier, RecordingApplier):
+        store.put_page(segment, page, attempt, applier.take_images())
 
 
 def _page_counters(failed: PageFailed, page: Any) -> dict[str, int]:
@@ -260,7 +309,7 @@ def summarize(history: History, run: RunRef, total_segments: int) -> dict[str, A
         "pages": totals.pages,
         "segments": total_segments,
     }
-    if run.dry_run:
+    if run.dry_run or totals.counters.get("kept"):  # a restore samples the items it kept
         out["samples"] = totals.samples
     return out
 

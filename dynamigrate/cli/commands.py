@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from dynamigrate.aws import (
 from dynamigrate.aws import history_table as find_history_table
 from dynamigrate.cli.common import UserError, checked_template, directory, pairs
 from dynamigrate.cli.registry import arg, verb
-from dynamigrate.history_view import HEADER, as_dict, format_table, rows
+from dynamigrate.history_view import HEADER, as_dict, format_table, restore_point, rows
 from dynamigrate.settings import render_settings
 from dynamigrate.templates import table_logical_id
 from macro.errors import InvalidTemplateError
@@ -67,7 +68,8 @@ def rendered(
         return url
 
     try:
-        expanded = expand(fragment, render_settings(region, account_id), upload)
+        settings = replace(render_settings(region, account_id), artifacts_bucket=bucket)
+        expanded = expand(fragment, settings, upload)
     except InvalidTemplateError as exc:
         raise UserError(f"{template}: {exc}") from exc
     warning = inline_size_warning(expanded)
@@ -96,6 +98,13 @@ def rendered(
         help="an Update expression, a Delete, or a transform Function (scaffolded with its test)",
     ),
     arg(
+        "--shape",
+        default="item",
+        choices=["item", "fanout", "collections"],
+        help="a Function's shape: an item per item, a list of items per item (1:N), or whole "
+        "item collections (ItemCollections: true)",
+    ),
+    arg(
         "--template",
         dest="template_path",
         type=Path,
@@ -104,12 +113,12 @@ def rendered(
     ),
     help="add a migration to a template",
 )
-def new(template_path: Path, name: str, table: str, kind: str) -> int:
+def new(template_path: Path, name: str, table: str, kind: str, shape: str = "item") -> int:
     """Add a migration (and for `function` its transform, test and function) to the template."""
     from dynamigrate.scaffold import ScaffoldError, new_migration  # noqa: PLC0415
 
     try:
-        made = new_migration(template_path, name, table, kind)
+        made = new_migration(template_path, name, table, kind, shape=shape)
     except ScaffoldError as exc:
         raise UserError(str(exc)) from exc
     print(f"added {made.logical_id} (MigrationId {made.migration_id}) to {template_path}")
@@ -224,11 +233,14 @@ def status(
             print(
                 f"{record.table} {record.migration_id} {record.status} "
                 f"{bar(scanned, total)} {scanned} scanned, "
-                f"{found.get('updated', 0) + found.get('deleted', 0)} changed"
+                f"{sum(found.get(k, 0) for k in ('created', 'updated', 'deleted'))} changed"
                 + (f", {figures}" if figures else "")
             )
             if pacing(record):
                 print(f"  {pacing(record)}")
+            shown = as_dict(record)
+            if shown.get("restorePoints"):
+                print(f"  restore point: {restore_point(shown['restorePoints'])}")
         summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())) or "no migrations"
         print(f"{len(running)} running; {summary}")
         if not watch or not running:
@@ -352,6 +364,8 @@ def plan_template(
     for p in planned:
         if p.estimate and p.estimate.budget:
             print(f"{p.migration_id}: at {p.estimate.budget}")
+        if p.estimate and p.estimate.note:
+            print(f"{p.migration_id}: {p.estimate.note}")
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")

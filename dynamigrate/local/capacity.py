@@ -334,14 +334,22 @@ class CapacityModel:
     def _roll(self, now: float) -> None:
         """Publish the sums of every period that ended; idle key meters are dropped."""
         if self._period_start is None:
-            self._period_start = math.floor(now / self.period) * self.period
+            self._period_start = self._start_of(now)
         if now < self._period_start + self.period:
             return
         self._flush()
-        self._period_start = math.floor(now / self.period) * self.period
+        self._period_start = self._start_of(now)
         idle = [k for k, m in self._keys.items() if m.stamp < now - 2]
         for key in idle:
             del self._keys[key]
+
+    def _start_of(self, now: float) -> float:
+        """The start of the period holding `now`, on the model's clock: periods are whole
+        minutes (or scaled periods) of epoch time, as CloudWatch aligns DynamoDB's one-minute
+        data (GetMetricData API reference, StartTime: "Round down to the nearest whole minute";
+        a 5-30 s period to "even ... divisions of a minute"), so
+        a client counting by `time.time() // period` counts in the same periods."""
+        return math.floor((self.epoch + now) / self.period) * self.period - self.epoch
 
     def flush(self) -> None:
         """Publish what the current period counted so far (the end of a run, a test)."""

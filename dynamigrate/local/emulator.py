@@ -1,7 +1,8 @@
 """The embedded AWS emulator: moto, and every adaptation dynamigrate needs from it, in one place.
 
 moto is pinned to exactly MOTO_VERSION; each adaptation below patches a named internal of that
-version and has a test in tests/functional/test_emulator.py that fails without it.
+version and has a test in tests/functional/test_emulator.py (adaptation 6's in
+test_emulator_capacity.py) that fails without it.
 
 Adaptations:
 1. In-process Lambda. moto runs Lambda functions in Docker (absent here). `_invoke_lambda` on
@@ -39,7 +40,8 @@ Adaptations:
    it consumed, and the consumed and throttled figures reach the emulator's CloudWatch
    (namespace AWS/DynamoDB) as DynamoDB publishes them. A table's `OnDemandThroughput` (which moto
    drops) is kept and shown in its descriptions. `CAPACITY` is the model (its clock and metric
-   period replaceable for tests).
+   period replaceable for tests); the wiring into moto's handler is dynamigrate.local.metering's
+   `metered_call`.
 
 CloudWatch, CloudWatch Logs, EventBridge and SNS (moto's extras of the same pin) serve the
 runner's events, the application's dashboard and alarm unadapted: an EventBridge rule with a log
@@ -66,12 +68,11 @@ import time
 import traceback
 import uuid
 import zipfile
-from binascii import crc32
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -79,20 +80,16 @@ import moto
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import cloudformation_backends
-from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.base_backend import BackendDict
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
     DistributedItemProcessorWorker,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
-from dynamigrate.local.capacity import CapacityModel, Throttled
-from dynamigrate.local.metering import TABLE_ACTIONS, Metering, report, throttle_response
+from dynamigrate.local.metering import CAPACITY, metered_call
 from dynamigrate.local.seal import sealed
 
 MOTO_VERSION = "5.2.5"
@@ -300,56 +297,7 @@ def _serialized_dynamodb_call(self: DynamoHandler) -> Any:
                 table = ""
             DYNAMODB_REQUESTS[f"{action}:{table}"] += 1
         _record_write(action)
-        return _metered_call(self, action)
-
-
-def _publish_metrics(data: list[dict[str, Any]]) -> None:
-    """Adaptation 6: the model's per-period figures into the emulator's CloudWatch."""
-    for datum in data:
-        # moto keeps naive UTC datetimes (its utcnow())
-        datum["Timestamp"] = datetime.fromtimestamp(datum["Timestamp"], UTC).replace(tzinfo=None)
-    cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION].put_metric_data("AWS/DynamoDB", data)
-
-
-CAPACITY = CapacityModel(publish=_publish_metrics)
-
-
-def _moto_table(name: str) -> Table | None:
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables.get(name)
-
-
-METERING = Metering(CAPACITY, _moto_table)
-
-
-def _metered_call(self: DynamoHandler, action: str) -> Any:
-    """Adaptation 6: admit the request by the capacity model, then charge what it consumed."""
-    if not CAPACITY.enabled:
-        return _ORIGINAL_DYNAMODB_CALL(self)
-    try:
-        body = json.loads(self.body or "{}")
-    except (ValueError, TypeError):
-        return _ORIGINAL_DYNAMODB_CALL(self)
-    if action == "DeleteTable":
-        CAPACITY.forget(str(body.get("TableName", "")))
-    try:
-        state = METERING.before(action, body)
-    except Throttled as exc:
-        return throttle_response(str(exc))
-    status, headers, text = _ORIGINAL_DYNAMODB_CALL(self)
-    if int(status) != 200 or (state is None and action not in TABLE_ACTIONS):
-        return status, headers, text
-    response = json.loads(text)
-    if action in TABLE_ACTIONS:
-        description = response.get("TableDescription") or response.get("Table")
-        if not description or not METERING.described(action, body, description):
-            return status, headers, text
-    else:
-        consumed = METERING.after(action, body, state, response)
-        if not report(body, action, consumed, response):
-            return status, headers, text
-    text = json.dumps(response)
-    headers = {**headers, "x-amz-crc32": str(crc32(text.encode()) & 0xFFFFFFFF)}
-    return status, headers, text
+        return metered_call(self, action, _ORIGINAL_DYNAMODB_CALL)
 
 
 def install() -> None:

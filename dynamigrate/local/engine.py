@@ -23,6 +23,7 @@ from runner.handlers import worker as worker_handler
 
 WORKER_FUNCTION = "dynamigrate-worker"
 HISTORY_TABLE = "dynamigrate-history"
+ARTIFACTS_BUCKET = "dynamigrate-artifacts"  # the application's bucket: before-images live there
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,20 @@ def create_history_table(client: Any, name: str = HISTORY_TABLE) -> None:
     )
 
 
+def create_artifacts_bucket(s3: Any, name: str = ARTIFACTS_BUCKET) -> str:
+    """The application's artifacts bucket (template.yaml's ArtifactsBucket: SSE-S3 by default),
+    where the worker keeps before-images; one an earlier install left (retained) is kept."""
+    if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    return name
+
+
 class LocalEngine:
     """Installs the worker and history table in the emulator and runs rendered state machines."""
 
@@ -78,6 +93,9 @@ class LocalEngine:
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         create_history_table(self.dynamodb)
+        self.s3 = boto3.client("s3", region_name=REGION)
+        # The in-process worker's variable, as template.yaml gives the worker on AWS.
+        os.environ["ARTIFACTS_BUCKET"] = create_artifacts_bucket(self.s3)
         self.worker_arn = deploy_function(
             WORKER_FUNCTION, worker_handler.handler, timeout=worker_timeout
         )

@@ -9,25 +9,37 @@ consumed when asked (`ReturnConsumedCapacity`, which moto answers with a constan
 Modelled: PutItem, UpdateItem, DeleteItem, GetItem, BatchWriteItem (as a whole request), Scan and
 Query; the capacity of each table and GSI from CreateTable/UpdateTable/DescribeTable. Not
 modelled (free, as moto serves them): BatchGetItem, TransactWriteItems, TransactGetItems.
+
+The wiring lives here too: `CAPACITY` (the one model, publishing to the emulator's CloudWatch),
+`METERING` (it, over moto's tables) and `metered_call`, which dynamigrate.local.emulator's
+serialized DynamoDB handler calls for every request.
 """
 
 from __future__ import annotations
 
 import json
+from binascii import crc32
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 from dynamigrate.local.capacity import (
     CapacityModel,
     Charge,
+    Throttled,
     Throughput,
     item_size,
     read_units,
     write_units,
 )
+from dynamigrate.local.seal import REGION
 
 Wire = dict[str, Any]
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
@@ -247,3 +259,56 @@ def report(body: Wire, action: str, consumed: list[Wire], response: Wire) -> boo
 def throttle_response(message: str) -> tuple[int, dict[str, str], str]:
     body = json.dumps({"__type": THROTTLE_TYPE, "message": message})
     return 400, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+
+# ---- the wiring: one model and one Metering for the whole emulator --------------------------
+
+
+def _publish_metrics(data: list[dict[str, Any]]) -> None:
+    """Adaptation 6: the model's per-period figures into the emulator's CloudWatch."""
+    for datum in data:
+        # moto keeps naive UTC datetimes (its utcnow())
+        datum["Timestamp"] = datetime.fromtimestamp(datum["Timestamp"], UTC).replace(tzinfo=None)
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION].put_metric_data("AWS/DynamoDB", data)
+
+
+CAPACITY = CapacityModel(publish=_publish_metrics)
+
+
+def _moto_table(name: str) -> Table | None:
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables.get(name)
+
+
+METERING = Metering(CAPACITY, _moto_table)
+
+
+def metered_call(handler: DynamoHandler, action: str, serve: Callable[[DynamoHandler], Any]) -> Any:
+    """Adaptation 6: admit the request by the capacity model, let moto `serve` it (its original
+    `DynamoHandler.call_action`), then charge and report what it consumed."""
+    if not CAPACITY.enabled:
+        return serve(handler)
+    try:
+        body = json.loads(handler.body or "{}")
+    except (ValueError, TypeError):
+        return serve(handler)
+    if action == "DeleteTable":
+        CAPACITY.forget(str(body.get("TableName", "")))
+    try:
+        state = METERING.before(action, body)
+    except Throttled as exc:
+        return throttle_response(str(exc))
+    status, headers, text = serve(handler)
+    if int(status) != 200 or (state is None and action not in TABLE_ACTIONS):
+        return status, headers, text
+    response = json.loads(text)
+    if action in TABLE_ACTIONS:
+        description = response.get("TableDescription") or response.get("Table")
+        if not description or not METERING.described(action, body, description):
+            return status, headers, text
+    else:
+        consumed = METERING.after(action, body, state, response)
+        if not report(body, action, consumed, response):
+            return status, headers, text
+    text = json.dumps(response)
+    headers = {**headers, "x-amz-crc32": str(crc32(text.encode()) & 0xFFFFFFFF)}
+    return status, headers, text

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from dynamigrate.data_files import KeySpec, read_items, write_items
+from dynamigrate.data_files import KeySpec, read_items
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.local.app import LocalApp
 from dynamigrate.local.cloudformation.deployer import (
@@ -27,6 +27,7 @@ from dynamigrate.local.cloudformation.protocol import response_receiver
 from dynamigrate.local.emulator import emulated_aws
 from dynamigrate.local.engine import set_default_environment
 from dynamigrate.local.observe import events, write_jsonl
+from dynamigrate.local.table_dump import dump_table
 from dynamigrate.settings import render_settings
 from runner.attrs import Item, to_wire
 
@@ -41,42 +42,6 @@ class LocalRunResult:
     samples: dict[str, tuple[Item | None, Item | None]]
     events: list[dict[str, Any]]
     deleted: list[str]  # tables the rollback deleted (their files: what they held just before)
-
-
-def _scan(client: Any, table: str) -> list[Item]:
-    items: list[Item] = []
-    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _key_names(client: Any, table: str) -> list[str]:
-    schema = client.describe_table(TableName=table)["Table"]["KeySchema"]
-    return [k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH")]
-
-
-def _first_change(
-    before: list[Item], after: list[Item], keys: list[str]
-) -> tuple[Item | None, Item | None]:
-    """The first item (by key) that changed or vanished, else the first one the run added (a
-    `Target` table starts empty): a before/after sample, `(None, None)` when nothing changed."""
-
-    def key(item: Item) -> str:
-        return json.dumps([item.get(k) for k in keys], sort_keys=True, default=str)
-
-    now = {key(item): item for item in after}
-    changed = [item for item in sorted(before, key=key) if now.get(key(item)) != item]
-    kept = [item for item in changed if key(item) in now]  # an update shows more than a delete
-    for item in kept or changed:
-        return item, now.get(key(item))
-    was = {key(item) for item in before}
-    for name in sorted(set(now) - was):
-        return None, now[name]
-    return None, None
 
 
 def run_local(
@@ -104,10 +69,8 @@ def run_local(
         samples: dict[str, tuple[Item | None, Item | None]] = {}
 
         def write_out(logical_id: str, table: str) -> None:
-            keys = _key_names(app.dynamodb, table)
-            items = _scan(app.dynamodb, table)
-            write_items(out_dir / f"{logical_id}.jsonl", items, keys)
-            samples[logical_id] = _first_change(loaded.get(logical_id, []), items, keys)
+            path = out_dir / f"{logical_id}.jsonl"
+            samples[logical_id] = dump_table(app.dynamodb, table, path, loaded.get(logical_id, []))
 
         out_dir.mkdir(parents=True, exist_ok=True)
         deployer.before_table_delete = write_out  # a rolled-back create deletes its tables

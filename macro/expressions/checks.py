@@ -37,6 +37,7 @@ GROUPS: dict[str, tuple[tuple[str, Parser], ...]] = {
     "Query": (("KeyCondition", parse_key_condition), ("Filter", parse_condition)),
     "Update": (("Expression", parse_update), ("Condition", parse_condition)),
     "Delete": (("Condition", parse_condition),),
+    "Verify": (("Condition", parse_condition),),  # runner.verify: the pass's Filter is NOT it
 }
 
 
@@ -58,6 +59,8 @@ def _sections(props: dict[str, Any], skip: set[str]) -> Iterator[tuple[str, str,
         if not isinstance(section, dict):
             continue
         for kind in GROUPS:
+            if kind == "Verify":
+                continue
             body = section.get(kind)
             if kind == "Delete" and body is None and kind in section:
                 body = {}
@@ -65,6 +68,9 @@ def _sections(props: dict[str, Any], skip: set[str]) -> Iterator[tuple[str, str,
                 isinstance(body.get(k, {}), dict) for k in ("Names", "Values")
             ):  # else the contract reports the shape
                 yield f"{prop}.{kind}", kind, body
+    verify = props.get("Verify")
+    if "Verify" not in skip and isinstance(verify, dict):
+        yield "Verify", "Verify", verify
 
 
 def _excerpt(text: str, position: int) -> str:

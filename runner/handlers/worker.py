@@ -8,19 +8,20 @@ import time
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from runner import observability
+from runner import observability, verify
 from runner.attrs import to_wire
 from runner.credentials import DataClient, assume_role
 from runner.errors import MigrationError
 from runner.history import History
 from runner.ledger import MigrationLedger
 from runner.lifecycle import DRY_RUN_SUFFIX
+from runner.restore import image_source, recorded_up_run
 from runner.restore_point import BACKUP_SETTLE_SECONDS, RestorePointRecord, ensure
 from runner.retry import call_with_backoff
+from runner.sessions import session
 from runner.worker import WorkRequest, check_reply, plan_run, run_segment, spec_of, summarize
 
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
@@ -30,7 +31,13 @@ _ROLE_SESSION_SECONDS = 3600
 @cache
 def _client(service: str) -> Any:
     """A client with the worker's own credentials (history table, role assumption)."""
-    return boto3.client(service, config=CLIENT_CONFIG)
+    return _own_session().client(service, config=CLIENT_CONFIG)
+
+
+@cache
+def _own_session() -> Any:
+    """The worker's own session; it and every data role's share one model loader."""
+    return session()
 
 
 _sessions: dict[str, tuple[float, dict[str, Any]]] = {}  # role -> (expiry, clients by service)
@@ -57,12 +64,12 @@ def _data_client(service: str, role_arn: str | None) -> Any:
 
 def _assume(role_arn: str) -> dict[str, Any]:
     creds = assume_role(_client("sts"), role_arn, _ROLE_SESSION_SECONDS)
-    session = boto3.Session(
+    role_session = session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
-    return {"session": session}
+    return {"session": role_session}
 
 
 def invoke_function(function: str, request: dict[str, Any], lambda_client: Any) -> dict[str, Any]:
@@ -150,6 +157,16 @@ def _step(
         )
     if event.get("action") == "plan":
         return plan_run(req, _data_client("dynamodb", role), history)
+    if event.get("action") in verify.ACTIONS:  # the pass after Up (runner.verify)
+        return verify.step(
+            event,
+            req,
+            history,
+            client=lambda: _data_client("dynamodb", role),
+            context=context,
+            cloudwatch=lambda: _data_client("cloudwatch", role),
+            metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
+        )
     lambda_client = _data_client("lambda", role)
     return run_segment(
         req,
@@ -160,4 +177,10 @@ def _step(
         cloudwatch=_data_client("cloudwatch", role),
         # CloudWatch's period for DynamoDB is a minute; the emulator may publish faster.
         metric_period=int(os.environ.get("METRIC_PERIOD_SECONDS", "60")),
+        images=image_source(
+            req.spec,
+            req.run,
+            lambda: _data_client("s3", role),
+            lambda: recorded_up_run(history, req.run),
+        ),
     )

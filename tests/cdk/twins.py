@@ -16,7 +16,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
 
-from dynamigrate.cdk import Delete, DynamoMigration, Function, Query, Scan, Update
+from dynamigrate.cdk import Delete, DynamoMigration, Function, Keep, Query, Restore, Scan, Update
 
 STRING = dynamodb.AttributeType.STRING
 
@@ -274,6 +274,46 @@ def backup_modes(stack: cdk.Stack) -> None:
     _pinned(touch, "OrdersTouch")
 
 
+def item_collections(stack: cdk.Stack) -> None:
+    split = cdk.CfnParameter(stack, "SplitFnArn", type="String").value_as_string
+    join = cdk.CfnParameter(stack, "JoinFnArn", type="String").value_as_string
+    orders = table(stack, "Orders", sort_key=dynamodb.Attribute(name="sk", type=STRING))
+    migration = DynamoMigration(
+        stack,
+        "Split",
+        table=orders,
+        migration_id="2026-05-01-split-orders",
+        source=Scan(item_collections=True, filter="begins_with(pk, :o)", values={":o": "ORDER#"}),
+        up=Function(split),
+        down=Function(join),
+    )
+    _pinned(migration, "SplitOrders")
+
+
+def rollback_modes(stack: cdk.Stack) -> None:
+    orders = table(stack, "Orders")
+    drop = DynamoMigration(
+        stack,
+        "Drop",
+        table=orders,
+        migration_id="2026-05-01-drop-legacy",
+        up=Delete(condition="attribute_exists(legacy)"),
+        down=Restore(),
+        backup="None",
+    )
+    _pinned(drop, "OrdersDropLegacy")
+    touch = DynamoMigration(
+        stack,
+        "Touch",
+        table=orders,
+        migration_id="2026-05-02-touch",
+        up=Update("SET touched = :t", values={":t": True}),
+        down=Keep(),
+        backup="None",
+    )
+    _pinned(touch, "OrdersTouch")
+
+
 TWINS: dict[str, Callable[[cdk.Stack], None]] = {
     build.__name__: build
     for build in (
@@ -287,5 +327,7 @@ TWINS: dict[str, Callable[[cdk.Stack], None]] = {
         sam_function_target,
         query_gsi_delete,
         capacity_percent,
+        item_collections,
+        rollback_modes,
     )
 }

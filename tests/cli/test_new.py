@@ -142,3 +142,46 @@ def test_the_scaffolded_test_uses_the_tables_own_key_schema(tmp_path, capsys):
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("shape", "page", "reply"),
+    [
+        ("fanout", [{"pk": {"S": "o-1"}}], [[{"pk": {"S": "o-1"}}]]),
+        ("collections", [[{"pk": {"S": "o-1"}}]], [[{"pk": {"S": "o-1"}}]]),
+    ],
+)
+def test_a_fanout_or_collections_function_is_scaffolded_renders_and_passes_its_test(
+    template, shape, page, reply, capsys
+):
+    argv = ["new", "split", "--table", "Orders", "--kind", "function", "--shape", shape]
+    assert main([*argv, "--template", str(template)]) == 0
+    module, test = [
+        Path(line.split(" ", 1)[1]) for line in capsys.readouterr().out.splitlines()[1:]
+    ]
+    source = load_template(template)["Resources"]["OrdersSplit"]["Properties"].get("Source")
+    assert source == ({"Scan": {"ItemCollections": True}} if shape == "collections" else None)
+    spec = importlib.util.spec_from_file_location(f"scaffolded_{shape}", module)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    assert loaded.handler({"items": page}, None) == {"items": reply}
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+        capture_output=True,
+        text=True,
+        cwd=module.parent,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert main(["render", str(template), "-o", str(template.parent / "out")]) == 0
+
+
+def test_a_shape_needs_a_function(template, capsys):
+    argv = ["new", "x", "--table", "Orders", "--kind", "update", "--shape", "fanout"]
+    assert main([*argv, "--template", str(template)]) == 1
+    assert "--shape fanout is the shape of a transform: use --kind function" in (
+        capsys.readouterr().err
+    )

@@ -26,7 +26,13 @@ def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
         ledger = MigrationLedger(client, "dynamigrate-history")
         ledger.acquire("Orders", "m1", "req-1", "sum", 600)
         counters = {"scanned": 10, "updated": 7}
-        changes = {"status": RUNNING, "counters": counters, "startedAt": 1_800_000_000}
+        point = {"table": "Orders", "kind": "pitr", "restoreTime": 1_800_000_000}
+        changes = {
+            "status": RUNNING,
+            "counters": counters,
+            "startedAt": 1_800_000_000,
+            "restorePoints": [point],
+        }
         ledger.update_owned("Orders", "m1", "req-1", changes)
         monkeypatch.setattr(commands, "clock", lambda: 1_800_000_005.0)  # 5 s into the run
         assert main(["status"]) == 0
@@ -35,6 +41,7 @@ def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
             "Orders m1 RUNNING [#######.......................]  25% 10 scanned, 7 changed, "
             "2 items/s, 15 s left\n" in out  # 10 items in 5 s; 30 of the 40 to go
         )
+        assert "  restore point: PITR 2027-01-15 08:00:00\n" in out
         assert out.rstrip().endswith("1 running; 1 RUNNING")
         assert main(["status", "--json"]) == 0
         shown = json.loads(capsys.readouterr().out)
@@ -42,6 +49,7 @@ def test_status_shows_a_running_migrations_progress(capsys, monkeypatch):
         assert (running["migrationId"], running["counters"]["updated"]) == ("m1", 7)
         assert (running["itemsPerSecond"], running["secondsLeft"]) == (2.0, 15)
         assert shown["counts"] == {"RUNNING": 1}
+        assert running["restorePoints"] == [point]
         assert main(["history", "--table", "Nope"]) == 0
         assert capsys.readouterr().out == "no migrations recorded yet\n"
 

@@ -50,10 +50,11 @@ MIGRATIONS: dict[str, dict[str, Any]] = {
         "Down": {"Update": {"Expression": "REMOVE v"}},
         "MaxWritesPerSecond": 30,
     },
-    # Stopped by its window (8 s ServiceTimeout) before it ends; no Down, so its changes stay.
+    # Stopped by its window (8 s ServiceTimeout) before it ends; Down: Keep, so its changes stay.
     "Stopped": {
         "MigrationId": "m4-add-r",
         "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "Down": {"Keep": {}},
         "MaxWritesPerSecond": 30,
         "ServiceTimeout": 8,
     },
@@ -61,6 +62,7 @@ MIGRATIONS: dict[str, dict[str, Any]] = {
     "StoppedThenFinished": {
         "MigrationId": "m4-add-r",
         "Up": {"Update": {"Expression": "SET r = :one", "Values": {":one": 1}}},
+        "Down": {"Keep": {}},
         "MaxWritesPerSecond": 30,
         "ServiceTimeout": 300,
     },

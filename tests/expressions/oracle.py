@@ -122,6 +122,7 @@ def emulator(client: Any, case: Case) -> Judgement:
                 dry_run=False,
                 concurrency=1,
             )
+            applier.update = None  # judge the request itself, never skipped as unchanged
             applier.apply([ITEM])
     except (MigrationError, ClientError) as exc:
         return Judgement("rejected", str(exc))

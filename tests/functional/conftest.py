@@ -8,10 +8,22 @@ from typing import Any
 import pytest
 
 from dynamigrate.local.emulator import emulated_aws
-from dynamigrate.local.engine import HISTORY_TABLE, LocalEngine, set_default_environment
+from dynamigrate.local.engine import (
+    ARTIFACTS_BUCKET,
+    HISTORY_TABLE,
+    LocalEngine,
+    set_default_environment,
+)
 from macro.expand import MIGRATION_TYPE, Settings, _expand_one
 
 set_default_environment()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """The emulator alone, for a test that makes its own clients."""
+    with emulated_aws():
+        yield
 
 
 @pytest.fixture
@@ -73,6 +85,7 @@ def custom_resource_properties(
         worker_function_arn=engine.worker_arn,
         worker_role_arn="arn:aws:iam::123456789012:role/worker",
         history_table=HISTORY_TABLE,
+        artifacts_bucket=ARTIFACTS_BUCKET,
     )
     resource = {"Type": MIGRATION_TYPE, "Properties": written}
     _, stack, custom = _expand_one(logical_id, resource, settings, lambda key, body: key)

@@ -12,6 +12,7 @@ from dynamigrate.local.engine import create_history_table
 from runner.errors import ConcurrentRunError
 from runner.history import RUNNING, SUCCEEDED
 from runner.ledger import MigrationLedger
+from tests.functional.templates import items_template, local_deployer, migration
 
 
 @pytest.fixture
@@ -74,36 +75,16 @@ def test_a_succeeded_migration_is_not_locked_again_except_to_roll_back(ledger):
     ).acquired
 
 
-HISTORY_V1 = {
-    "Transform": "DynamoMigrations",
-    "Resources": {
-        "Items": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": "items",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            },
-        },
-        "A": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m1-a",
-                "Up": {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
-                "Down": {"Update": {"Expression": "REMOVE a"}},
-            },
-        },
-        "B": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m2-b",
-                "Up": {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}},
-            },
-        },
-    },
-}
+HISTORY_V1 = items_template(
+    {
+        "A": migration(
+            "m1-a",
+            {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
+            Down={"Update": {"Expression": "REMOVE a"}},
+        ),
+        "B": migration("m2-b", {"Update": {"Expression": "SET b = c + :t", "Values": {":t": 1}}}),
+    }
+)
 
 
 def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
@@ -112,16 +93,12 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     import copy
 
     from dynamigrate.history_view import as_dict, rows
-    from dynamigrate.local.app import LocalApp
-    from dynamigrate.local.cloudformation.deployer import LocalDeployer
-    from dynamigrate.local.cloudformation.protocol import response_receiver
 
     fixed = copy.deepcopy(HISTORY_V1)
     fixed["Resources"]["B"]["Properties"]["Up"]["Update"]["Expression"] = "SET b = :t"
     items = [{"pk": {"S": f"i{n}"}, "c": {"N": "1"}} for n in range(5)]
     del items[3]["c"]  # B's first version fails on this item only
-    with emulated_aws(), response_receiver() as receiver:
-        deployer = LocalDeployer(LocalApp(poll_seconds=1), receiver)
+    with local_deployer() as deployer:
         first = deployer.deploy(HISTORY_V1, tmp_path, {"Items": items})
         assert not first.succeeded
         # the failed create's rollback deleted its table (no DeletionPolicy): load it again
@@ -131,21 +108,30 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     assert runs == [
         ("m1-a", "up", "SUCCEEDED"),
         ("m2-b", "up", "FAILED"),
+        ("m2-b", "down", "ROLLED_BACK"),  # no Down: restored from its before-images
         ("m1-a", "down", "ROLLED_BACK"),
         ("m1-a", "up", "SUCCEEDED"),
         ("m2-b", "up", "SUCCEEDED"),
     ]
     failed = next(r for r in rows(records) if r[3] == "FAILED")
     assert failed[4] == "4/5"  # what it wrote before it failed
-    assert failed[8] == (  # after the pace column
+    assert failed[10] == (  # after the pace, restore point and verify columns
         'DynamoDB rejected the Update of {"pk": {"S": "i3"}} (The provided expression refers to '
         "an attribute that does not exist in the item)"
     )
+    # every run, the Down too, shows the on-demand backup it took before writing (no PITR here)
+    assert all(":table/items/backup/" in r[8] for r in rows(records)), rows(records)
+    assert len({r[8] for r in rows(records)}) == 5  # one backup per run
     by_id = {r.migration_id: as_dict(r) for r in records}
+    assert by_id["m2-b"]["restorePoints"][0]["backupArn"] == rows(records)[-1][8]
+    assert by_id["m1-a"]["runs"][1]["restorePoints"][0]["kind"] == "backup"  # the Down's, kept
     assert [(r["direction"], r["status"]) for r in by_id["m1-a"]["runs"]] == [
         ("up", "SUCCEEDED"),
         ("down", "ROLLED_BACK"),
     ]
-    assert [(r["direction"], r["status"]) for r in by_id["m2-b"]["runs"]] == [("up", "FAILED")]
+    assert [(r["direction"], r["status"]) for r in by_id["m2-b"]["runs"]] == [
+        ("up", "FAILED"),
+        ("down", "ROLLED_BACK"),
+    ]
     assert by_id["m1-a"]["counters"]["updated"] == 5
     assert by_id["m1-a"]["runs"][1]["counters"]["updated"] == 5

@@ -4,43 +4,23 @@ from __future__ import annotations
 
 import copy
 
-from dynamigrate.local.emulator import emulated_aws
 from dynamigrate.plan import plan
+from tests.functional.templates import items_template, local_deployer, migration
 
-TEMPLATE = {
-    "Transform": "DynamoMigrations",
-    "Resources": {
-        "Items": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": "items",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            },
-        },
-        "Dry": {
-            "Type": "Custom::DynamoMigration",
-            "Properties": {
-                "TableName": {"Ref": "Items"},
-                "MigrationId": "m1-dry",
-                "DryRun": True,
-                "Up": {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}},
-            },
-        },
-    },
-}
+TEMPLATE = items_template(
+    {
+        "Dry": migration(
+            "m1-dry", {"Update": {"Expression": "SET a = :t", "Values": {":t": 1}}}, DryRun=True
+        )
+    }
+)
 
 
 def test_an_unchanged_dry_run_already_deployed_is_unchanged_in_plan_as_in_the_deploy(tmp_path):
-    from dynamigrate.local.app import LocalApp
-    from dynamigrate.local.cloudformation.deployer import LocalDeployer
-    from dynamigrate.local.cloudformation.protocol import response_receiver
-
     items = [{"pk": {"S": f"i{n}"}} for n in range(5)]
     changed = copy.deepcopy(TEMPLATE)
     changed["Resources"]["Dry"]["Properties"]["Up"]["Update"]["Values"][":t"] = 2
-    with emulated_aws(), response_receiver() as receiver:
-        deployer = LocalDeployer(LocalApp(poll_seconds=1), receiver)
+    with local_deployer() as deployer:
         tables = {"Items": "items"}
 
         def planned(template: dict) -> list[tuple[str, bool]]:

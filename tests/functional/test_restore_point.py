@@ -112,3 +112,39 @@ def test_backup_none_and_dry_runs_take_no_restore_point(orders):
     assert orders.run(spec(), run_id="r6", dry_run=True).status == "SUCCEEDED"
     assert orders.dynamodb.list_backups(TableName="Orders")["BackupSummaries"] == []
     assert recorded(orders, "r5") is None
+
+
+UP_DOWN = {
+    "Up": {"Update": {"Expression": "SET moved = :t", "Values": {":t": True}}},
+    "Down": {"Update": {"Expression": "REMOVE moved"}},
+}
+
+
+def test_a_down_takes_its_own_restore_point_holding_what_the_up_wrote(orders):
+    assert orders.run(spec(**UP_DOWN), run_id="u1").status == "SUCCEEDED"
+    result = orders.run(spec(**UP_DOWN), run_id="d1", direction="down")
+    assert result.status == "SUCCEEDED", result.cause
+    pk = RunRef("Orders", "m1", "down", "d1").pk
+    item = orders.dynamodb.get_item(
+        TableName=HISTORY_TABLE, Key={"pk": {"S": pk}, "sk": {"S": "restore-point"}}
+    )["Item"]
+    arn = item["points"]["L"][0]["M"]["backupArn"]["S"]
+    orders.dynamodb.restore_table_from_backup(TargetTableName="BeforeDown", BackupArn=arn)
+    assert all("moved" in i for i in scan_all(orders.dynamodb, "BeforeDown").values())
+    assert not any("moved" in i for i in scan_all(orders.dynamodb, "Orders").values())
+
+
+def test_required_fails_a_down_before_it_writes_when_no_restore_point_can_be_taken(
+    orders, refused_backups
+):
+    orders.dynamodb.update_continuous_backups(
+        TableName="Orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    assert orders.run(spec(Backup="Required", **UP_DOWN), run_id="u2").status == "SUCCEEDED"
+    orders.dynamodb.update_continuous_backups(  # PITR turned off between the Up and its Down
+        TableName="Orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+    )
+    result = orders.run(spec(Backup="Required", **UP_DOWN), run_id="d2", direction="down")
+    assert result.status == "FAILED"
+    assert "Backup is Required" in (result.message or "")
+    assert all("moved" in i for i in scan_all(orders.dynamodb, "Orders").values())  # untouched

@@ -401,3 +401,8 @@ def test_the_worker_works_with_the_migrations_own_data_role(engine):
     assert {"session", "dynamodb"} <= set(worker_handler._sessions[role][1])
     # Its clients take a refusal for a role not yet in force (runner.credentials).
     assert isinstance(worker_handler._sessions[role][1]["dynamodb"], DataClient)
+    # The role's session parses no model of its own: it shares the worker's loader.
+    loader = worker_handler._own_session()._session.get_component("data_loader")
+    assert worker_handler._sessions[role][1]["session"]._session.get_component("data_loader") is (
+        loader
+    )

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ from dynamigrate.local.cloudformation.resources import (
     template_resources,
 )
 from dynamigrate.local.emulator import REGION, service_role
-from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION
+from dynamigrate.local.engine import ARTIFACTS_BUCKET, HISTORY_TABLE, WORKER_FUNCTION
 from dynamigrate.progress import live, run_identity
 from macro.expand import MIGRATION_TYPE, Settings, expand
 from runner.attrs import Item
@@ -131,6 +132,7 @@ class LocalDeployer:
             worker_function_arn=self.app.worker_arn,
             worker_role_arn=service_role(f"{WORKER_FUNCTION}-role", "lambda.amazonaws.com"),
             history_table=HISTORY_TABLE,
+            artifacts_bucket=ARTIFACTS_BUCKET,
         )
 
     def _nested_stack(
@@ -200,10 +202,18 @@ class LocalDeployer:
                 "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
             }
         total = self._item_count(table)
+        deadline = time.monotonic() + service_timeout(props)
         while True:
             try:
                 answer = self.receiver.wait(event["RequestId"], timeout=0.5)
             except TimeoutError:
+                if time.monotonic() > deadline:
+                    return {
+                        "Status": "FAILED",
+                        "Reason": f"no answer from the custom resource within its "
+                        f"ServiceTimeout ({service_timeout(props):g} s)",
+                        "PhysicalResourceId": physical_id or f"{self.stack_name}-{logical_id}",
+                    }
                 if abandoned is not None and abandoned.is_set():
                     return {
                         "Status": "FAILED",
@@ -398,3 +408,13 @@ def _outcome(logical_id: str, props: dict[str, Any], result: Result) -> Outcome:
     if rolled_back and answer["Status"] == "SUCCESS":
         outcome.status, outcome.reason = "ROLLED_BACK", undone.get("Reason", "")
     return outcome
+
+
+def service_timeout(props: dict[str, Any]) -> float:
+    """How long CloudFormation waits for a custom resource's answer: its `ServiceTimeout`, 1-3600
+    s, default 3600; no answer in time fails the operation (AWS::CloudFormation::CustomResource
+    reference, ServiceTimeout)."""
+    try:
+        return float(props.get("ServiceTimeout", 3600))
+    except (TypeError, ValueError):
+        return 3600.0

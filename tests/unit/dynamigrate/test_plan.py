@@ -163,3 +163,17 @@ DRY = {**UPDATE, "DryRun": True}
 )
 def test_plan_states_are_the_runners_decisions(props, status, same, attrs, state):
     assert _state(props, status, same, **attrs) == state
+
+
+def test_item_collections_double_the_writes_and_a_scans_reads():
+    """Transactions cost two write units per item; a Scan's collections are read again."""
+    function = {"TableName": "T", "Up": {"Function": "f"}}
+    single = estimate(function, items=10_000, size_bytes=10_000_000)
+    scan = {**function, "Source": {"Scan": {"ItemCollections": True}}}
+    both = estimate(scan, items=10_000, size_bytes=10_000_000)
+    assert both.write_units == 2 * single.write_units
+    assert both.read_units == 2 * single.read_units
+    assert "2x write units" in both.note
+    query = {**function, "Source": {"Query": {"KeyCondition": "pk = :p", "ItemCollections": True}}}
+    once = estimate(query, items=10_000, size_bytes=10_000_000)
+    assert (once.read_units, once.write_units) == (single.read_units, 2 * single.write_units)

@@ -113,6 +113,18 @@ def test_consumed_and_throttled_figures_are_published_per_period():
     assert published[0]["Dimensions"] == [{"Name": "TableName", "Value": "T"}]
 
 
+def test_periods_are_whole_periods_of_epoch_time_whatever_the_models_clock():
+    clock, published = Clock(), []  # a monotonic clock 1000 s in, at epoch time 1002.5
+    m = CapacityModel(clock=clock, period=5.0, publish=published.extend, epoch=2.5)
+    m.configure("T", None, Throughput(False, 100, 100))
+    served(m, writes(1))  # epoch 1002.5: the period 1000-1005
+    clock.now += 2.0  # epoch 1004.5: still that period
+    served(m, writes(1))
+    clock.now += 1.0  # epoch 1005.5: the next one; the first is published
+    served(m, writes(1))
+    assert [(d["Timestamp"], d["Value"]) for d in published] == [(1000.0, 2)]
+
+
 def test_a_throttle_names_the_resource():
     m, _, _ = model(Throughput(False, 1, 1), index=Throughput(False, 1, 1))
     m.charge(writes(5, index="G"))

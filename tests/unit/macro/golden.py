@@ -20,6 +20,7 @@ SETTINGS = Settings(
     worker_function_arn="arn:aws:lambda:us-east-1:123456789012:function:dynamigrate-worker",
     worker_role_arn="arn:aws:iam::123456789012:role/dynamigrate-worker",
     history_table="dynamigrate-history",
+    artifacts_bucket="dynamigrate-artifacts-123456789012",
 )
 
 

@@ -23,6 +23,10 @@ GOOD: dict[str, Any] = {
 }
 
 
+FUNCTION = {"Function": "arn:aws:lambda:us-east-1:123456789012:function:f"}
+COLLECTIONS = {"ItemCollections": True}
+
+
 def template(**resources: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"Resources": {"Orders": {"Type": "AWS::DynamoDB::Table"}}}
     for logical_id, props in resources.items():
@@ -60,6 +64,35 @@ CASES = {
     "unknown-operation": (
         with_(Down={"Updte": {}}),
         "property Down.Updte: is not a known property; did you mean Update?",
+    ),
+    "restore-in-up": (
+        with_(Up={"Restore": {}}),
+        "property Up.Restore: is only allowed in Down (what a rollback does), not in Up",
+    ),
+    "keep-in-up": (
+        with_(Up={"Keep": {}}),
+        "property Up.Keep: is only allowed in Down (what a rollback does), not in Up",
+    ),
+    "restore-takes-nothing": (
+        with_(Down={"Restore": {"Bucket": "mine"}}),
+        "property Down.Restore.Bucket: is not a known property; Down.Restore takes none: write {}",
+    ),
+    "restore-not-a-flag": (
+        with_(Down={"Restore": True}),
+        "property Down.Restore: must be a map, got True",
+    ),
+    "down-as-a-word": (
+        with_(Down="Restore"),
+        "property Down: must be a map with exactly one of Update, Delete, Function, Restore, Keep",
+    ),
+    "restore-and-keep": (
+        with_(Down={"Restore": {}, "Keep": {}}),
+        "property Down: must have exactly one of Update, Delete, Function, Restore, Keep "
+        "(found Restore, Keep)",
+    ),
+    "kept-misspelt": (
+        with_(Down={"Kep": {}}),
+        "property Down.Kep: is not a known property; did you mean Keep?",
     ),
     "unknown-property": (
         with_(Descripton="x"),
@@ -149,6 +182,37 @@ CASES = {
     "migration-id": (
         with_(MigrationId="add status"),
         "property MigrationId: 'add status' must be 1-100 letters, digits, '.', '_' or '-'",
+    ),
+    "item-collections-bool": (
+        with_(Source={"Scan": {"ItemCollections": "yes"}}, Up=FUNCTION),
+        "property Source.Scan.ItemCollections: must be true or false, got 'yes'",
+    ),
+    "item-collections-update": (
+        with_(Source={"Query": {"KeyCondition": "pk = :p", "Values": {":p": "A"}, **COLLECTIONS}}),
+        "property Up.Update: must be a Function with Source.Query.ItemCollections: true (whole "
+        "item collections go to a transform function; an Update works item by item, without "
+        "ItemCollections)",
+    ),
+    "item-collections-down-delete": (
+        with_(Source={"Scan": COLLECTIONS}, Up=FUNCTION, Down={"Delete": {}}),
+        "property Down.Delete: must be a Function with Source.Scan.ItemCollections: true (whole "
+        "item collections go to a transform function; a Delete works item by item, without "
+        "ItemCollections)",
+    ),
+    "item-collections-index": (
+        with_(Source={"Scan": {**COLLECTIONS, "IndexName": "GSI1"}}, Up=FUNCTION),
+        "property Source.Scan.IndexName: cannot be used with Source.Scan.ItemCollections: true "
+        "(collections are the table's own partition keys, written in transactions, which cannot "
+        "go through an index)",
+    ),
+    "item-collections-target": (
+        with_(Source={"Scan": COLLECTIONS}, Up=FUNCTION, Target="OrdersV2"),
+        "property Target: cannot be used with Source.Scan.ItemCollections: true (a collection's "
+        "writes go to its own table, in one transaction); copy with a 1:N Function result instead",
+    ),
+    "item-collections-beside-the-source": (
+        with_(Source={"ItemCollections": True}, Up=FUNCTION),
+        "property Source.ItemCollections: is not a known property; expected one of Scan, Query",
     ),
 }
 

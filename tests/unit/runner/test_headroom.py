@@ -45,3 +45,14 @@ def test_the_busiest_recent_minute_less_the_runs_own_units_counts():
 def test_no_figures_means_no_known_use():
     usage = application_usage(CloudWatch({}, {}), "Orders", [None], {}, now=M * 60)
     assert (usage.used, usage.minute) == ({}, None)
+
+
+def test_a_minute_whose_own_units_are_not_all_in_is_not_read():
+    # CloudWatch shows minute M already, but a segment has not shared its units of it yet: read
+    # alone, the migration's own 480 units would count as the application's.
+    cloudwatch = CloudWatch({M - 1: 300.0, M: 900.0}, {})
+    own = {("w", M): 420.0}
+    settled = M * 60 + 30  # the slowest working segment synced half-way through minute M
+    usage = application_usage(cloudwatch, "Orders", [None], own, M * 60 + 62, settled=settled)
+    assert usage.minute == M - 1
+    assert usage.used[(None, "write")] == 5.0  # 300 / 60, minute M not read

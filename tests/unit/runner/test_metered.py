@@ -83,3 +83,27 @@ def test_a_debt_makes_the_next_take_wait():
     bucket.debit(4)  # the write cost 5 units
     bucket.take()
     assert sum(slept) == pytest.approx(0.5, abs=0.01)  # 4 owed + 1 more at 10 units/s
+
+
+def test_totals_keep_the_reported_units_and_throttles_after_the_pacer_took_them():
+    client = Client()
+    metered = Metered(client, Bucket(), Bucket())
+    metered.update_item(Key="k")
+    metered.scan(TableName="T")
+    metered.take()  # the pacer's share: the totals are the metrics', kept apart
+    with pytest.raises(ClientError):
+        metered.update_item(Key="throttled")
+    metered.update_item(Key="k")
+    assert metered.totals() == {"readUnits": 2.5, "writeUnits": 10.0, "throttles": 1.0}
+
+
+def test_an_answer_without_consumed_capacity_adds_no_reported_unit():
+    class Silent(Client):
+        def scan(self, **kwargs: Any) -> dict[str, Any]:
+            return {"Items": []}
+
+    reads = Bucket()
+    metered = Metered(Silent(), Bucket(), reads, clock=lambda: 0.0)
+    metered.scan(TableName="T")
+    assert metered.totals()["readUnits"] == 0.0  # the metric says what DynamoDB reported
+    assert metered.take()[0] == {("r", 0): 1.0}  # the pacer still charges the unit it took

@@ -29,13 +29,17 @@ def test_sustained_success_adds_a_tenth_of_the_budget_up_to_it():
     assert (up.write, up.read) == (200, 400)
 
 
-def test_a_smaller_budget_lowers_the_rate_at_once_a_larger_one_is_reached_slowly():
+def test_a_smaller_budget_lowers_the_rate_at_once_a_larger_one_too_unless_backed_off():
     pace = start(200, 400, "why", now=0)
     smaller = rebudget(pace, 80, 400, "busy", now=1)
     assert (smaller.write, smaller.reason) == (80, "busy")
     larger = rebudget(smaller, 300, 400, "quiet", now=2)
-    assert larger.write == 80
-    assert advance(larger, 0, now=2 + INCREASE_SECONDS).write == 110
+    assert larger.write == 300  # held only by its budget: the budget's room is the run's
+    backed_off = advance(larger, throttled=1, now=3)
+    assert backed_off.write == 150
+    again = rebudget(backed_off, 400, 400, "quieter", now=4)
+    assert again.write == 150  # a throttle backed it off: it rises slowly
+    assert advance(again, 0, now=3 + INCREASE_SECONDS).write == 190
 
 
 def test_the_holding_line_says_the_rate_and_why():

@@ -125,9 +125,8 @@ def test_auto_carries_on_without_a_restore_point_and_says_why():
     [
         ({**SPEC, "Backup": "None"}, RUN),
         (SPEC, RunRef("Orders", "m1", "up", "run-1", dry_run=True)),
-        (SPEC, RunRef("Orders", "m1", "down", "run-1")),
     ],
-    ids=["backup-none", "dry-run", "down"],
+    ids=["backup-none", "dry-run"],
 )
 def test_no_restore_point_when_nothing_is_to_be_kept(spec, run):
     client = FakeDynamoDB()
@@ -150,3 +149,27 @@ def test_backup_names_are_valid_for_create_backup():
     name = backup_name("2026-01-10 add/status" + "x" * 300, "run:1")
     assert len(name) <= 250
     assert all(c.isalnum() or c in "_.-" for c in name)
+
+
+DOWN = RunRef("Orders", "m1", "down", "run-1")
+
+
+def test_a_down_takes_its_own_restore_point_before_it_writes():
+    client = FakeDynamoDB()
+    (point,) = run_ensure(client, run=DOWN)["restorePoints"]
+    assert point["kind"] == "backup"
+    assert len(client.backups) == 1
+    assert DOWN.pk in str(client.history)  # recorded under the Down run, apart from the Up's
+
+
+def test_required_fails_a_down_before_it_writes_when_no_restore_point_can_be_taken():
+    client = FakeDynamoDB(refuse="AccessDeniedException")
+    with pytest.raises(MigrationError, match="Backup is Required"):
+        run_ensure(client, spec={**SPEC, "Backup": "Required"}, run=DOWN)
+    assert client.history == {}
+
+
+def test_backup_none_skips_the_down_too():
+    client = FakeDynamoDB()
+    out = run_ensure(client, spec={**SPEC, "Backup": "None"}, run=DOWN)
+    assert out == {"restorePoints": [], "settleSeconds": 0}

@@ -45,6 +45,8 @@ class FakeClient:
         start = int(kw.get("ExclusiveStartKey", {"pk": {"S": "k-1"}})["pk"]["S"][1:]) + 1
         page = self.items[start : start + kw["Limit"]]
         resp: dict[str, Any] = {"Items": page, "ScannedCount": len(page)}
+        if kw.get("ReturnConsumedCapacity") == "TOTAL":  # an eventually consistent page: half
+            resp["ConsumedCapacity"] = {"TableName": kw["TableName"], "CapacityUnits": 0.5}
         if start + kw["Limit"] < len(self.items):
             resp["LastEvaluatedKey"] = page[-1]
         return resp
@@ -74,6 +76,8 @@ class FakeClient:
                 item["lastError"] = values[":e"]
         else:
             self.updates.append(Key)
+            if kw.get("ReturnConsumedCapacity") == "TOTAL":
+                return {"ConsumedCapacity": {"TableName": TableName, "CapacityUnits": 1.0}}
         return {}
 
     def _pace(self, key: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +129,11 @@ def test_pages_stop_when_the_next_would_not_fit_the_budget():
         "segment": 0,
         "done": False,
         "pages": 3,
-        "counters": {"scanned": 6, "matched": 6, "updated": 6},
+        # what DynamoDB reported: 3 pages at 0.5 read units, 6 updates at 1 write unit
+        "counters": {
+            **{"scanned": 6, "matched": 6, "updated": 6},
+            **{"readUnits": 1.5, "writeUnits": 6.0, "throttles": 0.0},
+        },
     }
     assert len(client.updates) == 6
     assert (client.scans[0]["Segment"], client.scans[0]["TotalSegments"]) == (0, 2)
@@ -139,7 +147,10 @@ def test_a_rerun_resumes_after_the_last_committed_page():
         "segment": 0,
         "done": True,
         "pages": 2,
-        "counters": {"scanned": 4, "matched": 4, "updated": 4},
+        "counters": {
+            **{"scanned": 4, "matched": 4, "updated": 4},
+            **{"readUnits": 1.0, "writeUnits": 4.0, "throttles": 0.0},
+        },
     }
     assert client.scans[3]["ExclusiveStartKey"] == {"pk": {"S": "k5"}}
     assert [k["pk"]["S"] for k in client.updates] == [f"k{i}" for i in range(10)]

@@ -1,0 +1,75 @@
+"""`local run`'s final read: the data file sorted by key, its sample, a page held at a time."""
+
+from __future__ import annotations
+
+import gc
+import json
+import weakref
+from pathlib import Path
+from typing import Any
+
+from dynamigrate.local.table_dump import dump_table
+
+
+class Tracked(dict):  # a dict that can be watched by weak reference
+    pass
+
+
+class PagedTable:
+    """Scan pages of fresh items; records how many items of earlier pages are still alive."""
+
+    def __init__(self, items: list[dict[str, Any]], page_size: int) -> None:
+        self.items, self.page_size = items, page_size
+        self.returned: list[weakref.ref[Tracked]] = []
+        self.alive_at_scan: list[int] = []
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        return {"Table": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}
+
+    def scan(self, **kw: Any) -> dict[str, Any]:
+        gc.collect()
+        self.alive_at_scan.append(sum(ref() is not None for ref in self.returned))
+        start = int(kw.get("ExclusiveStartKey", {"at": {"N": "0"}})["at"]["N"])
+        page = [
+            Tracked(json.loads(json.dumps(i))) for i in self.items[start : start + self.page_size]
+        ]
+        self.returned += [weakref.ref(item) for item in page]
+        out: dict[str, Any] = {"Items": page}
+        if start + self.page_size < len(self.items):
+            out["LastEvaluatedKey"] = {"at": {"N": str(start + self.page_size)}}
+        return out
+
+
+def _item(i: int, **more: Any) -> dict[str, Any]:
+    return {"pk": {"S": f"k{i:03d}"}, **more}
+
+
+def test_at_most_a_page_of_items_is_held_while_the_table_is_read(tmp_path: Path) -> None:
+    table = PagedTable([_item(i, v={"N": "1"}) for i in range(100)], page_size=10)
+    dump_table(table, "T", tmp_path / "T.jsonl", before=[])
+    assert len(table.alive_at_scan) == 10
+    # what the previous page left: its lines are kept, its parsed items are not (the sample's
+    # first added item stays, one item)
+    assert max(table.alive_at_scan) <= 10 + 1
+
+
+def test_the_file_is_sorted_by_key_and_the_sample_is_the_first_changed_item(
+    tmp_path: Path,
+) -> None:
+    before = [_item(i, v={"N": "0"}) for i in range(30)]
+    after = [_item(i, v={"N": "1" if i in (7, 21) else "0"}) for i in range(30) if i != 3]
+    table = PagedTable(list(reversed(after)), page_size=4)  # not in key order, as Scan is not
+    sample = dump_table(table, "T", tmp_path / "T.jsonl", before=before)
+    lines = [json.loads(line)["Item"] for line in (tmp_path / "T.jsonl").read_text().splitlines()]
+    assert [item["pk"]["S"] for item in lines] == [f"k{i:03d}" for i in range(30) if i != 3]
+    assert sample == (before[7], _item(7, v={"N": "1"}))  # an update shows more than a delete
+
+
+def test_a_delete_then_an_added_item_is_the_sample(tmp_path: Path) -> None:
+    before = [_item(i) for i in range(5)]
+    gone = PagedTable([_item(i) for i in range(5) if i != 2], page_size=2)
+    assert dump_table(gone, "T", tmp_path / "a.jsonl", before) == (before[2], None)
+    added = PagedTable([_item(9), _item(5)], page_size=1)  # a Target table starts empty
+    assert dump_table(added, "T", tmp_path / "b.jsonl", []) == (None, _item(5))
+    same = PagedTable(before, page_size=2)
+    assert dump_table(same, "T", tmp_path / "c.jsonl", before) == (None, None)
