@@ -68,8 +68,8 @@ def test_a_mistake_in_the_expanded_template_is_reported_at_the_users_resource(te
 def test_a_mistake_in_a_nested_template_is_reported_at_its_migration(template, monkeypatch, capsys):
     real = expand_module.nested_template
 
-    def seeded(migration_id: str, spec: dict[str, Any], props: dict[str, Any]) -> Any:
-        nested = real(migration_id, spec, props)
+    def seeded(migration_id: str, spec: dict[str, Any], *rest: Any) -> Any:
+        nested = real(migration_id, spec, *rest)
         if migration_id == "2026-02-10-split-name":
             nested["Resources"]["StateMachine"]["Properties"]["Bogus"] = True
         return nested

@@ -110,11 +110,13 @@ def test_a_failing_migration_exits_2_and_the_rollback_runs_down(tmp_path, capsys
     assert "ROLLED_BACK AddFlag (m1)" in printed
     assert "FAILED      Broken (m2): Migration m2 on table items failed" in printed
     history = printed.split("History:\n", 1)[1].splitlines()
-    # every run, in the order it started: m1's Up, m2's failed Up, then m1's Down
+    # every run, in the order it started: m1's Up, m2's failed Up, m2's restore (it has no
+    # Down, so its before-images undo whatever it wrote before failing), then m1's Down
     assert history[1].split()[:5] == ["items", "m1", "up", "SUCCEEDED", "20/20"]
     assert history[2].split()[:4] == ["items", "m2", "up", "FAILED"]
     assert "does not exist in the item" in history[2]  # the cause, not a cut prefix
-    assert history[3].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
+    assert history[3].split()[:5] == ["items", "m2", "down", "ROLLED_BACK", "0/0"]
+    assert history[4].split()[:5] == ["items", "m1", "down", "ROLLED_BACK", "20/20"]
     assert "\nItems: deleted by the rollback, as CloudFormation deletes" in printed
     items = [row["Item"] for row in lines(out / "Items.jsonl")]  # as the Down left them
     assert len(items) == 20
@@ -139,6 +141,7 @@ def _check_events(events: list[dict]) -> None:
     assert runs == {
         ("m1", "up"): ["Migration Started", "Migration Succeeded"],
         ("m2", "up"): ["Migration Started", "Migration Failed"],
+        ("m2", "down"): ["Migration Started", "Migration Rolled Back"],  # its restore
         ("m1", "down"): ["Migration Started", "Migration Rolled Back"],
     }
     ended = {(e["detail"]["migration"], e["detail"]["direction"]): e["detail"] for e in events}
