@@ -121,7 +121,7 @@ def test_history_keeps_every_run_of_every_migration_in_order(tmp_path):
     )
     # every run, the Down too, shows the on-demand backup it took before writing (no PITR here)
     assert all(":table/items/backup/" in r[8] for r in rows(records)), rows(records)
-    assert len({r[8] for r in rows(records)}) == 5  # one backup per run
+    assert len({r[8] for r in rows(records)}) == 6  # one backup per run
     by_id = {r.migration_id: as_dict(r) for r in records}
     assert by_id["m2-b"]["restorePoints"][0]["backupArn"] == rows(records)[-1][8]
     assert by_id["m1-a"]["runs"][1]["restorePoints"][0]["kind"] == "backup"  # the Down's, kept

@@ -261,6 +261,7 @@ def test_dry_run_writes_nothing_and_counts_what_would_change(engine):
         "matched": 600,
         "updated": 300,
         "deleted": 300,
+        "created": 0,
         "unchanged": 0,
         "conflicts": 0,
         "failed": 0,
@@ -314,13 +315,15 @@ def test_a_failed_run_counts_what_it_wrote_and_names_the_item_dynamodb_refused(e
     assert totals.counters["updated"] == 49
     assert totals.counters["scanned"] == 50
     assert totals.segments_done == 0
-    # fixed and resumed: the failed page runs again, and its partial count is replaced, not added
+    # fixed and resumed: the failed page runs again, and its partial count is replaced, not added;
+    # the 49 items it wrote before failing already hold the result, so they cost no write now
     engine.dynamodb.put_item(TableName="Partly", Item={**items[40], "n": {"N": "40"}})
     assert engine.run(spec, run_id="partly-run").status == "SUCCEEDED"
     totals = History(engine.dynamodb, "dynamigrate-history").run_totals(
         RunRef("Partly", "partly", "up", "partly-run")
     )
-    assert (totals.counters["updated"], totals.counters["scanned"]) == (50, 50)
+    assert (totals.counters["updated"], totals.counters["unchanged"]) == (1, 49)
+    assert totals.counters["scanned"] == 50
 
 
 def test_a_function_that_raises_fails_the_run_naming_the_item_it_failed_on(engine):
@@ -359,7 +362,7 @@ def test_a_function_returning_the_wrong_length_fails_the_run(engine):
     assert result.status == "FAILED"
     assert result.message == (
         "Migration short-fn (up) failed: segment#000000: MigrationError: Migration short-fn: the "
-        "function returned 29 items for 30; it must return one result (an item or null) per input "
+        "function returned 29 items for 30; it must return one result (an item, null or a list of items) per input "
         "item, in order; 1 of 1 segments did not finish"
     )
     assert all("v" in i for i in scan_all(engine.dynamodb, "Short").values())
