@@ -1,6 +1,6 @@
-"""Each operation over Scan with 1, 4 and 16 segments and over a Query on a GSI, 5,000 items.
+"""Each operation over Scan with 1, 4 and 16 segments and over a Query on a GSI, 2,000 items.
 
-Every run reads all 5,000 items (or all of the GSI partition) over multi-page segments; the
+Every run reads all 2,000 items (or all of the GSI partition) over multi-page segments; the
 4-segment runs write every item, the others filter to a fifth (`grp = 0`) to keep the suite fast
 while still checking that every item, selected or not, ends exactly as expected.
 """
@@ -13,8 +13,8 @@ from dynamigrate.local.emulator import deploy_function
 from tests.functional import transforms
 from tests.functional.conftest import create_table, load, scan_all
 
-N = 5000
-PAGE = 150  # several pages per segment even with 16 segments
+N = 2000
+PAGE = 60  # several pages per segment even with 16 segments
 
 
 def orders() -> list[dict]:

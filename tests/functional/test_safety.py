@@ -362,8 +362,8 @@ def test_a_function_returning_the_wrong_length_fails_the_run(engine):
     assert result.status == "FAILED"
     assert result.message == (
         "Migration short-fn (up) failed: segment#000000: MigrationError: Migration short-fn: the "
-        "function returned 29 items for 30; it must return one result (an item, null or a list of items) per input "
-        "item, in order; 1 of 1 segments did not finish"
+        "function returned 29 items for 30; it must return one result (an item, null or a list "
+        "of items) per input item, in order; 1 of 1 segments did not finish"
     )
     assert all("v" in i for i in scan_all(engine.dynamodb, "Short").values())
 
