@@ -34,6 +34,7 @@ consistency model", Amazon S3 User Guide), so a retried page sees every journal 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -202,3 +203,51 @@ class PageJournal:
 
     def write(self, records: list[BeforeImage]) -> None:
         self.store.put_page(self.segment, self.page, self.attempt, records)
+
+
+def collection_records(old: list[Item], new: list[Item], key_names: list[str]) -> list[BeforeImage]:
+    """The journal of one item collection's transaction: its rewrites, deletes and creates."""
+    before = {key_id(i, key_names): i for i in old}
+    after = {key_id(i, key_names): i for i in new}
+    records: list[BeforeImage] = []
+    for ident, item in before.items():
+        key = {k: item[k] for k in key_names}
+        if ident not in after:
+            records.append(BeforeImage("deleted", key, before=item))
+        elif (record := changed(key, item, after[ident])) is not None:
+            records.append(record)
+    for ident, item in after.items():
+        if ident not in before:
+            records.append(BeforeImage("put", {k: item[k] for k in key_names}, written=item))
+    return records
+
+
+def collection_verdict(
+    earlier: EarlierAttempts, collection: list[Item], pk_name: str
+) -> tuple[Verdict | None, Counter[str]]:
+    """What a collection read again says of an earlier attempt's transaction for it, and the
+    counts of that transaction when it landed. A transaction is all or nothing: one item as it
+    was read proves it did not land; every item as planned proves it did."""
+    pk = collection[0][pk_name] if collection else None
+    mine = [r for r in earlier.records.values() if same_or_absent(r.key.get(pk_name), pk)]
+    if not mine:
+        return None, Counter()
+    present = {key_id(i, earlier.key_names): i for i in collection}
+    verdicts = []
+    counts: Counter[str] = Counter()
+    for record in mine:
+        item = present.get(key_id(record.key, earlier.key_names))
+        if record.kind == "deleted":
+            verdicts.append("written" if item is None else earlier.verdict(record.key, item))
+            counts["deleted"] += 1
+        elif record.kind == "put":
+            verdicts.append("written" if item is not None else "untouched")
+            counts["created"] += 1
+        else:
+            verdicts.append("moved" if item is None else earlier.verdict(record.key, item))
+            counts["updated"] += 1
+    if "untouched" in verdicts:
+        return "untouched", Counter()
+    if all(v == "written" for v in verdicts):
+        return "written", counts
+    return "moved", Counter()

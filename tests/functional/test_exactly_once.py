@@ -40,7 +40,7 @@ class Kill:
     """Kills each segment's worker once, after `after` writes of its second page have landed."""
 
     def __init__(self, after: int = 3) -> None:
-        self.after, self.lock = after, threading.local()
+        self.after, self.lock = after, threading.Lock()
         self.writes: dict[int, int] = {}
         self.dead: set[int] = set()  # segments whose worker died (and stayed dead)
         self.done: set[int] = set()  # segments killed once already
@@ -58,10 +58,11 @@ class Kill:
         if seg in self.dead:
             raise killed()
         out = write(applier, *args)
-        self.writes[seg] = self.writes.get(seg, 0) + 1
-        if self.writes[seg] >= self.after:
-            self.dead.add(seg)
-            self.done.add(seg)
+        with self.lock:
+            self.writes[seg] = self.writes.get(seg, 0) + 1
+            if self.writes[seg] >= self.after:
+                self.dead.add(seg)
+                self.done.add(seg)
         return out
 
     def revive(self, segment: int) -> None:
@@ -220,3 +221,61 @@ def test_an_item_the_application_wrote_in_the_crash_window_is_kept_counted_and_s
     assert values.count("1001") == N - 4 * page  # the pages after the kill: once each
     (note,) = {s["M"]["operation"]["S"] for s in result.output["samples"]}
     assert note.startswith("kept: the application wrote it while an interrupted attempt")
+
+
+def test_a_killed_item_collection_migration_writes_each_collection_once(engine, monkeypatch):
+    """Each collection's transaction lands whole or not at all; the retried page recognises the
+    ones that landed (every item as planned) and writes only the others."""
+    from runner.collections import CollectionWriter
+    from tests.functional.test_single_table import create_orders
+
+    create_orders(engine.dynamodb, "Coll")
+    items = [
+        {"pk": {"S": f"c{c:02d}"}, "sk": {"S": f"i{i}"}, "n": {"N": str(c)}}
+        for c in range(24)
+        for i in range(3)
+    ]
+    load(engine.dynamodb, "Coll", items)
+    kill = Kill(after=2)
+    send = CollectionWriter._send
+    monkeypatch.setattr(
+        CollectionWriter,
+        "_send",
+        lambda self, actions: kill.write(self.applier, lambda _a, *r: send(self, *r), actions),
+    )
+    keep, commit = runner.worker._keep_images, History.commit_page
+
+    def dead_or(original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if args[2] in kill.dead:
+                kill.revive(args[2])
+                raise killed()
+            return original(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(runner.worker, "_keep_images", dead_or(keep))
+    monkeypatch.setattr(History, "commit_page", dead_or(commit))
+
+    def bump(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {
+            "items": [
+                [{**i, "n": {"N": str(int(i["n"]["N"]) + 100)}} for i in collection]
+                for collection in event["items"]
+            ]
+        }
+
+    fn = deploy_function("bump-collections", bump)
+    spec = {
+        "MigrationId": "bump-c",
+        "TableName": "Coll",
+        "Source": {"Scan": {"ItemCollections": True, "Segments": 2, "PageSize": 12}},
+        "Up": {"Function": fn},
+        "Down": {"Keep": {}},
+    }
+    result = engine.run(spec)
+    assert result.status == "SUCCEEDED", result.message
+    assert kill.done == {0, 1}  # each worker died in the middle of a page of collections
+    after = engine.dynamodb.scan(TableName="Coll")["Items"]
+    assert sorted(int(i["n"]["N"]) for i in after) == sorted(int(i["n"]["N"]) + 100 for i in items)
+    assert result.output["counters"]["updated"] == len(items)
