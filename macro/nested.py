@@ -10,9 +10,9 @@ from macro.item_collections import collection_actions
 from macro.rollback import (
     ROLLBACK_KINDS,
     before_image_statements,
+    keeps_journal,
     restore_table_actions,
     restore_target_actions,
-    rollback_of,
 )
 from macro.state_machine import render_state_machine, template_environment
 
@@ -117,7 +117,7 @@ def nested_template(
             table_actions=table_actions(spec),
             target_actions=target_actions(spec),
             before_images=before_image_statements(bucket, migration_id)
-            if rollback_of(props) == "restore"
+            if keeps_journal(props)
             else [],
         )
     )

@@ -27,6 +27,16 @@ def has_down(props: dict[str, Any]) -> bool:
     return rollback_of(props) != "keep"
 
 
+def keeps_journal(props: dict[str, Any]) -> bool:
+    """Whether the runs write page journals or before-images to the artifacts bucket: a restoring
+    rollback's Up, and any Update or Function (runner.journal: exactly once across a page
+    re-processed after a crash; the runner journals only the ones that are not repeatable)."""
+    if rollback_of(props) == "restore":
+        return True
+    operations = [props.get("Up"), props.get("Down")]
+    return any(isinstance(o, dict) and ("Update" in o or "Function" in o) for o in operations)
+
+
 def restore_table_actions(props: dict[str, Any]) -> set[str]:
     """What a restore writes beyond the Up's own actions: a deleted item is re-created."""
     if rollback_of(props) != "restore":

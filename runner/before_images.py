@@ -121,7 +121,7 @@ class BeforeImageStore:
         """How many attempts at this page already left their before-images (a page is tried
         again only in a later invocation, after a crash or a failure)."""
         start = page_key(self.prefix, segment, page, 0)[: -len("0000.json")]
-        return len(self._keys(start))
+        return len(self.keys_under(start))
 
     def put_page(self, segment: int, page: int, attempt: int, images: list[BeforeImage]) -> None:
         if not images:
@@ -142,7 +142,7 @@ class BeforeImageStore:
 
     def object_keys(self) -> list[str]:
         """Every object of the run, in the order written within each segment."""
-        return sorted(self._keys(self.prefix))
+        return sorted(self.keys_under(self.prefix))
 
     def load(self, key: str, migration_id: str) -> list[BeforeImage]:
         try:
@@ -151,7 +151,8 @@ class BeforeImageStore:
             raise _failed(f"reading {key}", exc) from exc
         return decode(body, migration_id)
 
-    def _keys(self, prefix: str) -> list[str]:
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every object key under `prefix`."""
         keys: list[str] = []
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         while True:

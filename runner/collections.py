@@ -49,6 +49,7 @@ from runner.fanout import (
     settle_existing,
 )
 from runner.item_diff import diff_items, unchanged_condition
+from runner.journal import KEPT_NOTE, collection_records, collection_verdict
 from runner.operations import MAX_FUNCTION_REQUEST_BYTES, PageFailed, PageResult, request_batches
 from runner.retry import call_with_backoff
 from runner.source import Page, pages
@@ -340,6 +341,10 @@ class CollectionWriter:
         """Each collection's counters (or the error it failed with), in order."""
         results = self.transform(collections)
         pairs = list(zip(collections, results, strict=True))
+        journal = getattr(self.applier, "journal", None)
+        if journal is not None and not self.applier.dry_run:  # runner.journal: the write-ahead
+            keys = self.applier.key_names
+            journal.write([r for old, new in pairs for r in collection_records(old, new, keys)])
         concurrency = self.applier.concurrency
         if concurrency > 1 and len(pairs) > 1:
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -436,6 +441,7 @@ class CollectionSource:
         """The page's counters; PageFailed (after the other collections' writes) if one failed."""
         result = PageResult()
         collections = page.collections if isinstance(page, CollectionPage) else []
+        collections = self._screen(collections, result)
         if not collections:
             return result
         outcomes = self.writer.apply(collections)
@@ -448,3 +454,24 @@ class CollectionSource:
                 raise PageFailed(str(errors[0]), result) from errors[0]
             raise errors[0]
         return result
+
+    def _screen(self, collections: list[list[Item]], result: PageResult) -> list[list[Item]]:
+        """Leave out the collections an earlier attempt at the page already wrote (counted as
+        that transaction counted) or that the application wrote since (kept: runner.journal)."""
+        journal = getattr(self.applier, "journal", None)
+        earlier = journal.earlier if journal is not None else None
+        if not earlier:
+            return collections
+        pk_name = self.applier.key_names[0]
+        left: list[list[Item]] = []
+        for collection in collections:
+            verdict, counts = collection_verdict(earlier, collection, pk_name)
+            if verdict == "written":
+                result.counters.update(counts)
+            elif verdict == "moved":
+                result.counters["kept"] += 1
+                key = {"M": {pk_name: collection[0][pk_name]}}
+                result.samples.append({"M": {"key": key, "operation": {"S": KEPT_NOTE}}})
+            else:
+                left.append(collection)
+        return left

@@ -157,6 +157,7 @@ class PageApplier:
         else:
             work = self._update_item if self.op.kind == "Update" else self._delete_item
             inputs = items
+        self._before_writes(inputs)
         if self.concurrency > 1 and len(inputs) > 1:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
                 outcomes = list(pool.map(lambda i: _attempt(work, i), inputs))
@@ -176,6 +177,9 @@ class PageApplier:
                 raise PageFailed(str(errors[0]), result) from errors[0]
             raise errors[0]
         return result
+
+    def _before_writes(self, inputs: list[Any]) -> None:
+        """Called with the page's items (a function's: with their results) before any write."""
 
     # Update / Delete -------------------------------------------------------------------------
 

@@ -23,7 +23,17 @@ from botocore.exceptions import ClientError
 
 from runner.attrs import Item
 from runner.before_images import BeforeImage, changed, same_or_absent
-from runner.operations import MAX_CONFLICT_RETRIES, Outcome, PageApplier, _conflict, _rejected
+from runner.fanout import key_id
+from runner.journal import KEPT_NOTE, EarlierAttempts, PageJournal, planned_update, repeatable
+from runner.operations import (
+    MAX_CONFLICT_RETRIES,
+    Outcome,
+    PageApplier,
+    PageFailed,
+    PageResult,
+    _conflict,
+    _rejected,
+)
 from runner.retry import call_with_backoff
 from runner.update_eval import changes_nothing
 from runner.update_targets import updated_names
@@ -44,6 +54,89 @@ class RecordingApplier(PageApplier):
             if self.op.kind == "Update"
             else ()
         )
+        self.repeatable = repeatable(self.update, self.values)
+        self.journal: PageJournal | None = None  # set by the worker for each page
+
+    # Exactly once (runner.journal) -------------------------------------------------------------
+
+    def apply(self, items: list[Item]) -> PageResult:
+        earlier = self.journal.earlier if self.journal is not None else None
+        if not earlier:
+            return super().apply(items)
+        screened = PageResult()
+        rest: list[Item] = []
+        for item in items:
+            outcome = self._screen(item, earlier)
+            if outcome is None:
+                rest.append(item)
+                continue
+            screened.counters[outcome.counter] += 1
+            if outcome.sample is not None:
+                screened.samples.append(outcome.sample)
+        self._count_gone(earlier, items, screened)
+        try:
+            result = super().apply(rest)
+        except PageFailed as exc:
+            _merge(exc.result, screened)
+            raise
+        _merge(result, screened)
+        return result
+
+    def _screen(self, item: Item, earlier: EarlierAttempts) -> Outcome | None:
+        """The outcome of an item an earlier attempt at the page already judged; None: apply."""
+        key = self.key_of(item)
+        verdict = earlier.verdict(key, item)
+        if verdict in (None, "untouched"):
+            return None
+        if verdict == "written":  # that attempt's write landed: not made again
+            record = earlier.record(key)
+            if record is not None and earlier.journalled_only(key):
+                self._keep(record)  # its before-images were never written: the restore needs it
+            return Outcome("updated")
+        if self.op.kind == "Delete" or (self.op.kind == "Update" and self.repeatable):
+            return None  # applying it again is harmless
+        sample = {"key": {"M": key}, "operation": {"S": KEPT_NOTE}}
+        return Outcome("kept", sample={"M": sample})
+
+    def _count_gone(self, earlier: EarlierAttempts, items: list[Item], into: PageResult) -> None:
+        """Count the deletes of an earlier attempt: planned, and the item is gone."""
+        seen = {key_id(i, self.key_names) for i in items}
+        for record in earlier.deleted_keys(seen):
+            if self._reread(record.key) is not None:
+                continue  # still there: a later page of this run reads it
+            into.counters["deleted"] += 1
+            if earlier.journalled_only(record.key):
+                self._keep(record)
+
+    def _before_writes(self, inputs: list[Any]) -> None:
+        """Write the page's journal: what each write will replace and leave (runner.journal)."""
+        if self.journal is None or self.dry_run:
+            return
+        records: list[BeforeImage] = []
+        for entry in inputs:
+            record = self._planned(entry)
+            if record is not None:
+                records.append(record)
+        self.journal.write(records)
+
+    def _planned(self, entry: Any) -> BeforeImage | None:
+        if self.op.kind == "Update":
+            if changes_nothing(self.update, entry, self.values):
+                return None
+            key = self.key_of(entry)
+            return planned_update(key, entry, self.update, self.values, set(self.touched))
+        if self.op.kind == "Delete":
+            return BeforeImage("deleted", self.key_of(entry), before=entry)
+        old, new = entry
+        if self.spec.target:
+            return None  # a Target copy never overwrites (attribute_not_exists): repeatable
+        if isinstance(new, list):
+            mine = key_id(old, self.key_names)
+            own = [n for n in new if key_id(n, self.key_names) == mine]
+            new = own[0] if own else None
+        if new is None:
+            return BeforeImage("deleted", self.key_of(old), before=old)
+        return changed(self.key_of(old), old, new)
 
     def take_images(self) -> list[BeforeImage]:
         with self._lock:
@@ -140,3 +233,8 @@ class RecordingApplier(PageApplier):
         elif new is not None:
             self._keep(changed(self.key_of(old), old, new))
         return counter
+
+
+def _merge(result: PageResult, screened: PageResult) -> None:
+    result.counters.update(screened.counters)
+    result.samples.extend(screened.samples)

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from runner.attrs import Item
+from runner.attrs import Item, expression_values
 from runner.before_images import (
     BeforeImage,
     BeforeImageStore,
@@ -37,11 +37,12 @@ from runner.before_images import (
 from runner.errors import MigrationError
 from runner.history import History, RunRef, SegmentProgress
 from runner.item_diff import diff_items, same_value, unchanged_condition
+from runner.journal import journal_prefix, keeps_journal
 from runner.ledger import MigrationLedger
 from runner.operations import KEY_PLACEHOLDER, MAX_SAMPLE_BYTES, _conflict
 from runner.pacing import TokenBucket
 from runner.retry import call_with_backoff
-from runner.spec import MigrationSpec
+from runner.spec import Direction, MigrationSpec
 
 BUCKET_VARIABLE = "ARTIFACTS_BUCKET"
 KEPT_NOTE = "kept: the application changed it after the run"
@@ -153,6 +154,7 @@ class ImageSource:
 
     store: BeforeImageStore | None
     up_run_id: str | None = None
+    journal: BeforeImageStore | None = None  # the run's own page journal (runner.journal)
 
 
 def image_source(
@@ -161,11 +163,25 @@ def image_source(
     s3: Callable[[], Any],
     up_run_id: Callable[[], str | None],
 ) -> ImageSource:
-    """The before-images an Up writes, or a restoring Down reads; none for a dry run or when
-    `Down` is hand-written or `Keep`."""
-    if run.dry_run or not spec.restores:
+    """The before-images an Up writes, or a restoring Down reads (none for a dry run or when
+    `Down` is hand-written or `Keep`), and the run's page journal where it keeps one."""
+    if run.dry_run:
         return ImageSource(None)
     bucket = os.environ.get(BUCKET_VARIABLE)
+    direction: Direction = "down" if run.direction == "down" else "up"
+    op = spec.operation(direction)
+    journal: BeforeImageStore | None = None
+    values = expression_values(op.values, spec.migration_id)
+    if keeps_journal(spec, op, direction, values):
+        if not bucket:
+            raise MigrationError(
+                f"Migration {spec.migration_id}: the worker has no {BUCKET_VARIABLE} for the "
+                "page journal that keeps its writes exactly once"
+            )
+        prefix = journal_prefix(spec.table_name, spec.migration_id, run.run_id)
+        journal = BeforeImageStore(s3(), bucket, prefix)
+    if not spec.restores:
+        return ImageSource(None, journal=journal)
     if not bucket:
         raise MigrationError(
             f"Migration {spec.migration_id}: the worker has no {BUCKET_VARIABLE} for the "
@@ -173,7 +189,7 @@ def image_source(
         )
     if run.direction == "up":
         prefix = run_prefix(spec.table_name, spec.migration_id, run.run_id)
-        return ImageSource(BeforeImageStore(s3(), bucket, prefix))
+        return ImageSource(BeforeImageStore(s3(), bucket, prefix), journal=journal)
     up = up_run_id()
     if not up:
         return ImageSource(None, None)  # no Up run recorded: nothing was written to restore

@@ -240,30 +240,32 @@ def _add_or_delete(item: Item, action: Action, values: dict[str, Attr], original
         item[name] = {kind: list(merged.values())}
 
 
-def _overlap(first: tuple[Element, ...], second: tuple[Element, ...]) -> bool:
+def overlaps(first: tuple[Element, ...], second: tuple[Element, ...]) -> bool:
     shorter = min(len(first), len(second))
     return first[:shorter] == second[:shorter]
 
 
-def _reads(operand: SetValue | None) -> list[Path]:
+def reads_of(operand: SetValue | None) -> list[Path]:
+    """The paths an operand reads."""
     if isinstance(operand, Path):
         return [operand]
     if isinstance(operand, IfNotExists):
-        return [operand.path, *_reads(operand.default)]
+        return [operand.path, *reads_of(operand.default)]
     if isinstance(operand, ListAppend):
-        return [*_reads(operand.first), *_reads(operand.second)]
+        return [*reads_of(operand.first), *reads_of(operand.second)]
     if isinstance(operand, Arithmetic):
-        return [*_reads(operand.left), *_reads(operand.right)]
+        return [*reads_of(operand.left), *reads_of(operand.right)]
     return []
 
 
 def crossed(update: Update) -> bool:
     """Whether an action reads a path another action of the update writes."""
     for action in update.actions:
-        reads = _reads(action.value) + ([action.path] if action.clause in ("ADD", "DELETE") else [])
+        own = [action.path] if action.clause in ("ADD", "DELETE") else []
+        reads = reads_of(action.value) + own
         for other in update.actions:
             if other is not action and any(
-                _overlap(r.elements, other.path.elements) for r in reads
+                overlaps(r.elements, other.path.elements) for r in reads
             ):
                 return True
     return False

@@ -20,6 +20,7 @@ from runner.collections import CollectionSource
 from runner.conditions import placeholders_of
 from runner.errors import FunctionFailed, MigrationError, MigrationFailed
 from runner.history import History, RunRef, SegmentProgress
+from runner.journal import PageJournal
 from runner.metered import Metered
 from runner.operations import Invoke, PageApplier, PageFailed
 from runner.pace_store import PaceStore
@@ -186,8 +187,7 @@ def _process(
     images: ImageSource,
 ) -> dict[str, Any]:
     spec, op = req.spec, req.spec.operation(req.direction)
-    budget = min(req.budget_seconds, remaining_seconds() - SAFETY_MARGIN_SECONDS)
-    deadline = clock() + max(0.0, budget)
+    deadline = clock() + _budget(req, remaining_seconds)
     if op.kind == "Restore":
         return restore_segment(
             spec=spec,
@@ -203,19 +203,8 @@ def _process(
             concurrency=req.concurrency,
             out_of_time=lambda: clock() > deadline,
         )
-    store = images.store if req.direction == "up" and not req.dry_run else None
-    attempt = store.next_attempt(req.segment, progress.pages) if store else 0
-    applier = (RecordingApplier if store else PageApplier)(
-        spec=spec,
-        operation=op,
-        client=client,
-        invoke=invoke,
-        key_names=key_names(client, spec.table_name),
-        target_key_names=key_names(client, spec.target) if spec.target else None,
-        bucket=TokenBucket(req.writes_per_second),
-        dry_run=req.dry_run,
-        concurrency=paced_concurrency(req.concurrency, pacer.item_share(req.writes_per_second)),
-    )
+    store, journal, attempt = _stores(req, images, progress)
+    applier = _applier(req, client, invoke, pacer, journal, recording=bool(store or journal))
     extra_filter: str | None = None
     extra: tuple[dict[str, str], dict[str, Any]] = ({}, {})
     if req.dry_run and op.kind != "Function" and op.condition:
@@ -240,6 +229,8 @@ def _process(
         source = collections.pages(progress.checkpoint)
     for page in source:
         page_started = clock()
+        if journal is not None:  # runner.journal: exactly once across a re-processed page
+            journal.begin(progress.pages, attempt, store, spec.migration_id, applier.key_names)
         try:
             result = collections.apply(page) if collections else applier.apply(page.items)
         except PageFailed as exc:  # what the page's other items wrote counts; the page re-runs
@@ -276,9 +267,55 @@ def _process(
     return {"segment": req.segment, "done": done, "pages": count, "counters": dict(invocation)}
 
 
+def _budget(req: WorkRequest, remaining_seconds: Callable[[], float]) -> float:
+    """Seconds this invocation may spend on pages: its budget, within the Lambda's time left."""
+    return max(0.0, min(req.budget_seconds, remaining_seconds() - SAFETY_MARGIN_SECONDS))
+
+
+def _stores(
+    req: WorkRequest, images: ImageSource, progress: SegmentProgress
+) -> tuple[Any, PageJournal | None, int]:
+    """The Up's before-image store, the run's page journal, and the attempt at the first page
+    (how many attempts at it left objects in either)."""
+    store = images.store if req.direction == "up" and not req.dry_run else None
+    journal = PageJournal(images.journal, req.segment) if images.journal else None
+    attempt = max(
+        (s.next_attempt(req.segment, progress.pages) for s in (store, images.journal) if s),
+        default=0,
+    )
+    return store, journal, attempt
+
+
+def _applier(
+    req: WorkRequest,
+    client: Any,
+    invoke: Invoke,
+    pacer: Pacer,
+    journal: PageJournal | None,
+    recording: bool,
+) -> PageApplier:
+    spec = req.spec
+    applier = (RecordingApplier if recording else PageApplier)(
+        spec=spec,
+        operation=spec.operation(req.direction),
+        client=client,
+        invoke=invoke,
+        key_names=key_names(client, spec.table_name),
+        target_key_names=key_names(client, spec.target) if spec.target else None,
+        bucket=TokenBucket(req.writes_per_second),
+        dry_run=req.dry_run,
+        concurrency=paced_concurrency(req.concurrency, pacer.item_share(req.writes_per_second)),
+    )
+    if journal is not None and isinstance(applier, RecordingApplier):
+        applier.journal = journal
+    return applier
+
+
 def _keep_images(store: Any, applier: PageApplier, segment: int, page: int, attempt: int) -> None:
-    if store is not None and isinstance(applier, RecordingApplier):
-        store.put_page(segment, page, attempt, applier.take_images())
+    if isinstance(applier, RecordingApplier):
+        images = applier.take_images()  # a journal-only run keeps none (runner.journal)
+        if store is not None:
+            store.put_page(segment, page, attempt, images)
 
 
 def _page_counters(failed: PageFailed, page: Any) -> dict[str, int]:

@@ -63,3 +63,21 @@ def test_backup_cases_are_covered():
         for n in (p.values[0] for p in NESTED)
     }
     assert starts == {"RestorePoint", "Plan"}
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        ({"Up": {"Delete": {}}}, True),  # restored on rollback: before-images
+        ({"Up": {"Delete": {}}, "Down": {"Keep": {}}}, False),  # repeatable, nothing kept
+        ({"Up": {"Update": {"Expression": "SET n = n + :one"}}, "Down": {"Keep": {}}}, True),
+        ({"Up": {"Function": "f"}, "Down": {"Keep": {}}}, True),
+        ({"Up": {"Delete": {}}, "Down": {"Update": {"Expression": "SET a = :b"}}}, True),
+    ],
+)
+def test_the_data_role_reaches_the_bucket_only_when_a_run_journals(props, expected):
+    """runner.journal: a page journal for any Update or Function (the runner writes one only
+    for the ones that are not repeatable), before-images for a restoring rollback."""
+    from macro.rollback import keeps_journal
+
+    assert keeps_journal(props) is expected
