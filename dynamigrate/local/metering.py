@@ -61,6 +61,22 @@ def _stored(table: Table, key: Wire) -> Wire | None:
         return None
 
 
+def _mean_size(table: Table, sample: int = 64) -> int:
+    """The mean size of the table's first `sample` items (1 byte for an empty table): what a
+    page whose every item a filter dropped read. DynamoDB bills a Scan or Query for the items
+    it read before the filter ("Filter expressions for Scan": "A filter expression is applied
+    after a Scan finishes but before the results are returned ... the same amount of read
+    capacity": Developer Guide, "Scanning tables in DynamoDB")."""
+    sizes: list[int] = []
+    for stored in table.items.values():
+        items: list[Any] = list(stored.values()) if table.range_key_attr else [stored]
+        for item in items:
+            sizes.append(item_size(_wire(item)))
+            if len(sizes) >= sample:
+                return max(1, sum(sizes) // len(sizes))
+    return max(1, sum(sizes) // len(sizes)) if sizes else 1
+
+
 def _key_of(table: Table, item: Wire) -> Wire:
     return {k: item[k] for k in table.table_key_attrs if k in item}
 
@@ -206,8 +222,9 @@ class Metering:
         else:
             size = sum(item_size(i) for i in items)
             scanned, count = int(response.get("ScannedCount", 0)), len(items)
-            if scanned > count:  # filtered out: read too, at the page's mean size (or 1 byte)
-                size += (scanned - count) * (size // count if count else 1)
+            if scanned > count:  # filtered out: read too, at the page's (or table's) mean size
+                mean = size // count if count else _mean_size(table)
+                size += (scanned - count) * mean
         charge = Charge(
             table.name, estimate.index, "read", read_units(size, consistent), estimate.key
         )

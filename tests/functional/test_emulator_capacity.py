@@ -161,3 +161,22 @@ def test_adaptation_6_a_hot_key_throttles_below_the_table_capacity(aws, capacity
     hot = [{"pk": {"S": "hot"}, "d": {"S": big}} for _ in range(55)]
     assert _outcomes(client, hot) == (50, 5)  # 1,000 WCU on one key, of the table's 4,000
     assert _outcomes(client, [{"pk": {"S": "cold"}, "d": {"S": big}}]) == (1, 0)
+
+
+def test_adaptation_6_a_scan_whose_filter_drops_every_item_costs_what_it_read(aws, capacity_clock):
+    """DynamoDB bills a Scan for what it read before the filter ("Scanning tables in DynamoDB",
+    Filter expressions for scan: "a Scan consumes the same amount of read capacity")."""
+    client = _once()
+    _provisioned(client, "Cap", wcu=1000)
+    for i in range(10):
+        client.put_item(TableName="Cap", Item={"pk": {"S": f"k{i}"}, "d": {"S": "x" * 3000}})
+    total = client.scan(TableName="Cap", ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    none = client.scan(
+        TableName="Cap",
+        FilterExpression="d = :no",
+        ExpressionAttributeValues={":no": {"S": "no"}},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    assert none["Count"] == 0
+    assert none["ScannedCount"] == 10
+    assert none["ConsumedCapacity"]["CapacityUnits"] == total["CapacityUnits"] == 4.0
