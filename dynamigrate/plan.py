@@ -140,6 +140,7 @@ def duration(
     """Seconds one run takes at its budget (and at most at MaxWritesPerSecond), and the budget.
 
     `written` and `source` are DescribeTable's tables (None: unknown, only the workers' pace).
+    The Up's work only: a `Verify` pass reads after it (its units are in the estimate's dollars).
     """
     segments = segments_of(props) or 1
     running = running_segments(segments, props.get("MaxConcurrency"))
