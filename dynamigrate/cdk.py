@@ -154,6 +154,23 @@ class Keep:
         return {"Keep": {}}
 
 
+@dataclass(frozen=True)
+class Verify:
+    """After Up: more than `max_violations` items (default 0) not meeting `condition` fail the
+    migration with sample keys, and the deploy rolls back (which runs Down or the restore)."""
+
+    condition: str
+    names: dict[str, str] | None = None
+    values: dict[str, Any] | None = None
+    max_violations: int | None = None
+
+    def to_property(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"Condition": self.condition}
+        if self.max_violations is not None:
+            body["MaxViolations"] = self.max_violations
+        return {**body, **_placeholders(self.names, self.values)}
+
+
 Source = Scan | Query
 Operation = Update | Delete | Function
 SOURCES = (Scan, Query)
@@ -292,6 +309,7 @@ class DynamoMigration(Construct):
         max_concurrency: int | None = None,
         max_capacity_percent: int | None = None,
         backup: Literal["Auto", "Required", "None"] | None = None,
+        verify: Verify | None = None,
         dry_run: bool | None = None,
         on_timeout: Literal["Fail", "Continue"] | None = None,
         service_timeout: int | Duration | None = None,
@@ -299,9 +317,11 @@ class DynamoMigration(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         path = self.node.path
-        parts = {"up": up, "down": down, "source": source}
+        parts = {"up": up, "down": down, "source": source, "verify": verify}
         for argument, part in parts.items():
-            kinds = {"source": SOURCES, "down": DOWNS}.get(argument, OPERATIONS)
+            kinds = {"source": SOURCES, "down": DOWNS, "verify": (Verify,)}.get(
+                argument, OPERATIONS
+            )
             if part is not None or argument == "up":
                 _checked_values(_one_of(part, kinds, path, argument), path, argument)
         properties: dict[str, Any] = {
@@ -316,6 +336,7 @@ class DynamoMigration(Construct):
             "MaxConcurrency": max_concurrency,
             "MaxCapacityPercent": max_capacity_percent,
             "Backup": backup,
+            "Verify": verify.to_property() if verify else None,
             "DryRun": dry_run,
             "OnTimeout": on_timeout,
             "ServiceTimeout": _seconds(service_timeout),

@@ -6,6 +6,9 @@ DynamoDB read and write request units, state transitions and Lambda time, in US 
 published us-east-1 on-demand prices, and its duration at the capacity budget the run will take
 (runner.capacity: `MaxCapacityPercent` of the table's and its indexes' capacity; the run also
 leaves what the application uses, which a plan cannot know, so it is a lower bound).
+Each migration a deploy runs also says what a rollback of its run does, and its estimate counts
+the before-images a restore needs and the verification pass `Verify` adds
+(dynamigrate.rollback_cost).
 """
 
 from __future__ import annotations
@@ -16,9 +19,16 @@ from typing import Any
 
 from dynamigrate.aws import call
 from dynamigrate.collection_cost import collection_factors
+from dynamigrate.rollback_cost import (
+    before_image_requests,
+    rollback,
+    verify_read_units,
+    verify_transitions,
+)
 from macro.contract import validate
 from macro.expand import MIGRATION_TYPE
 from macro.nested import checksum
+from macro.rollback import has_down
 from macro.state_machine import segments_of
 from runner.attrs import to_wire
 from runner.capacity import DEFAULT_PERCENT, budget, indexes_reached, resources
@@ -39,6 +49,9 @@ LAMBDA_PER_MILLION = 0.20
 # monthly while it is kept, prorated when deleted (Developer Guide, "Understanding Amazon
 # DynamoDB billing for backups"). A PITR restore point costs nothing beyond PITR itself.
 BACKUP_GB_MONTH = 0.10
+# S3 Standard, "PUT, COPY, POST, LIST requests", per 1,000 (https://aws.amazon.com/s3/pricing/):
+# the before-images a restorable run keeps (dynamigrate.rollback_cost).
+S3_REQUEST_PER_THOUSAND = 0.005
 WORKER_GB = 1.0
 ITEMS_PER_WORKER_SECOND = 200.0  # a conservative rate for one segment's worker
 
@@ -60,6 +73,8 @@ class Estimate:
     restore_point: str = "none"  # pitr | backup | none (runner.restore_point)
     backup_dollars_per_month: float = 0.0
     note: str = ""  # what else shapes the figures (dynamigrate.collection_cost)
+    verify_read_units: float = 0.0  # the verification pass after Up (in `dollars`, not in reads)
+    before_image_requests: int = 0  # S3 PUTs and LISTs of the before-images (in `dollars`)
 
 
 @dataclass
@@ -70,6 +85,9 @@ class PlannedMigration:
     state: str  # pending | applied | changed | running | failed (resumes) | dry-run | unchanged
     # (a dry run deployed with these properties) | refused (the runner would answer FAILED)
     estimate: Estimate | None
+    # What a rollback of its run does, for the migrations a deploy runs (dynamigrate.rollback_cost):
+    # down | restore | keep | none (a dry run)
+    rollback: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """camelCase, as every `--json` of the CLI (and the history table's own attributes)."""
@@ -122,6 +140,7 @@ def duration(
     """Seconds one run takes at its budget (and at most at MaxWritesPerSecond), and the budget.
 
     `written` and `source` are DescribeTable's tables (None: unknown, only the workers' pace).
+    The Up's work only: a `Verify` pass reads after it (its units are in the estimate's dollars).
     """
     segments = segments_of(props) or 1
     running = running_segments(segments, props.get("MaxConcurrency"))
@@ -178,13 +197,20 @@ def estimate(
     transitions = 3 + segments * (2 + 2 * invocations)
     if props.get("Backup", "Auto") != "None":
         transitions += 2  # RestorePoint and BackupSettles
+    verify_reads = verify_read_units(props, size_bytes)
+    verify_states = verify_transitions(props, segments, invocations)
+    transitions += verify_states
+    # The verification pass's workers and its VerifySummarize, as many calls as the Up's.
+    calls = (segments * invocations + 1) * (2 if verify_states else 1)
+    images = before_image_requests(props, items, size_bytes, segments, invocations)
     seconds = items / ITEMS_PER_WORKER_SECOND
     dollars = (
         write_units * WRITE_PER_MILLION / 1e6
-        + read_units * READ_PER_MILLION / 1e6
+        + (read_units + verify_reads) * READ_PER_MILLION / 1e6
         + transitions * TRANSITION_PER_THOUSAND / 1e3
         + seconds * WORKER_GB * LAMBDA_GB_SECOND
-        + (segments * invocations + 1) * LAMBDA_PER_MILLION / 1e6
+        + calls * LAMBDA_PER_MILLION / 1e6
+        + images * S3_REQUEST_PER_THOUSAND / 1e3
     )
     took, why = duration(props, read_units, write_units, items, written, source)
     backup = size_bytes / 1024**3 * BACKUP_GB_MONTH if restore_point == "backup" else 0.0
@@ -200,6 +226,8 @@ def estimate(
         restore_point,
         backup,
         note,
+        verify_reads,
+        images,
     )
 
 
@@ -266,7 +294,8 @@ def plan(
             kind = restore_point_kind(dynamodb, table, props)
             size = table_size(dynamodb, table)
             cost = estimate(props, *size, written, described, restore_point=kind)
-        planned.append(PlannedMigration(logical_id, mid, table, state, cost))
+        undo = rollback(props) if state in RUNS else None
+        planned.append(PlannedMigration(logical_id, mid, table, state, cost, undo))
     return planned
 
 
@@ -283,7 +312,7 @@ def _request(logical_id: str, mid: str, table: str, props: dict[str, Any]) -> Re
         migration_id=mid,
         table=table,
         checksum=checksum(props),
-        has_down="Down" in props,
+        has_down=has_down(props),
         dry_run=_flag(props.get("DryRun", False)),
         dispose=_flag(props.get("Dispose", False)),
     )

@@ -301,6 +301,7 @@ def plan_template(
 ) -> int:
     """Pending, applied and changed migrations of a template, with the pending work's cost."""
     from dynamigrate.plan import PlanError, plan  # noqa: PLC0415
+    from dynamigrate.rollback_cost import ROLLBACKS  # noqa: PLC0415
 
     template = checked_template(template_path)
     ledger = _ledger(connection, history_table, app_stack)
@@ -342,6 +343,7 @@ def plan_template(
         "est. $",
         "duration",
         "restore point",
+        "rollback",
     ]
     body = []
     for p in planned:
@@ -359,13 +361,24 @@ def plan_template(
             if e
             else [""] * 7
         )
-        body.append([p.migration_id, p.table, p.state, *cost])
+        undo = ROLLBACKS[p.rollback] if p.rollback else ""
+        body.append([p.migration_id, p.table, p.state, *cost, undo])
     print(format_table(header, body))
     for p in planned:
         if p.estimate and p.estimate.budget:
             print(f"{p.migration_id}: at {p.estimate.budget}")
         if p.estimate and p.estimate.note:
             print(f"{p.migration_id}: {p.estimate.note}")
+        if p.estimate and p.estimate.verify_read_units:
+            print(
+                f"{p.migration_id}: a verification pass after Up reads the source again: "
+                f"{p.estimate.verify_read_units:.0f} read units (in est. $)"
+            )
+        if p.estimate and p.estimate.before_image_requests:
+            print(
+                f"{p.migration_id}: before-images for a restore: up to "
+                f"{p.estimate.before_image_requests} S3 requests (in est. $)"
+            )
     total = sum(p.estimate.dollars for p in planned if p.estimate)
     pending = sum(1 for p in planned if p.estimate)
     print(f"\n{pending} to run, about ${total:.4f} at us-east-1 on-demand prices (upper bound)")

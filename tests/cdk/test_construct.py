@@ -220,3 +220,19 @@ def test_a_table_the_app_does_not_declare_is_not_key_checked():
         up=Update("REMOVE obsolete"),
     )
     assert _synth(app, "Shop")["Resources"]
+
+
+def test_every_contract_property_has_a_typed_argument():
+    import inspect
+    import re
+
+    from macro.contract import PROPERTIES
+
+    arguments = set(inspect.signature(DynamoMigration.__init__).parameters)
+
+    def snake(name: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+    missing = {p for p in PROPERTIES if snake(p) not in arguments and p != "TableName"}
+    assert missing == set()
+    assert "table" in arguments  # TableName: an ITable or a name

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
-from dynamigrate.cdk import DynamoMigration, Function, Query, Update
+from dynamigrate.cdk import DynamoMigration, Function, Query, Update, Verify
 from tests.cdk.twins import table
 
 
@@ -70,6 +70,19 @@ def _migration(stack: cdk.Stack, **arguments: Any) -> DynamoMigration:
             {"source": Query("pk = :p", values={":p": {1: "a"}})},
             "[Shop/Mig] argument source.values[':p']: has a key that is not a string: 1",
         ),
+        (
+            {"verify": "attribute_exists(a)"},
+            "[Shop/Mig] argument verify: must be one of Verify(...), got 'attribute_exists(a)' "
+            "(str)",
+        ),
+        (
+            {"verify": Update("SET a = :v")},
+            "[Shop/Mig] argument verify: must be one of Verify(...), got Update(",
+        ),
+        (
+            {"verify": Verify("a = :v", values={":v": {1, 2}})},
+            "[Shop/Mig] argument verify.values[':v']: must be a string, number, bool, list or map",
+        ),
     ],
     ids=[
         "up-as-a-string",
@@ -83,6 +96,9 @@ def _migration(stack: cdk.Stack, **arguments: Any) -> DynamoMigration:
         "nan",
         "none",
         "an-int-map-key",
+        "verify-as-a-string",
+        "an-operation-as-verify",
+        "a-python-set-in-verify",
     ],
 )
 def test_a_wrong_argument_fails_where_it_is_written(arguments, expected):
@@ -130,6 +146,19 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
             {"service_timeout": cdk.Duration.hours(2)},
             "property ServiceTimeout: must be an integer from 60 to 3600, got 7200",
         ),
+        (
+            {"verify": Verify("attribute_exists(a)", max_violations=-1)},
+            "property Verify.MaxViolations: must be an integer from 0 to 1000000000, got -1",
+        ),
+        (
+            {"verify": Verify("attribute_exists(#s)")},
+            "property Verify.Condition: #s (at character 18) is not defined: add it to "
+            "Verify.Names",
+        ),
+        (
+            {"verify": Verify("attribute_exists(a)", values={":v": 1})},
+            "property Verify.Values.:v: is not used by Verify.Condition",
+        ),
     ],
     ids=[
         "a-string-rate",
@@ -139,6 +168,9 @@ def test_two_migrations_of_one_table_with_one_id_fail_synth_on_the_later_one():
         "target-without-function",
         "id",
         "2-hours",
+        "negative-max-violations",
+        "undefined-verify-name",
+        "unused-verify-value",
     ],
 )
 def test_a_contract_mistake_fails_synth_naming_the_property(arguments, expected):

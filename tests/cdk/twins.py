@@ -16,7 +16,17 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
 
-from dynamigrate.cdk import Delete, DynamoMigration, Function, Keep, Query, Restore, Scan, Update
+from dynamigrate.cdk import (
+    Delete,
+    DynamoMigration,
+    Function,
+    Keep,
+    Query,
+    Restore,
+    Scan,
+    Update,
+    Verify,
+)
 
 STRING = dynamodb.AttributeType.STRING
 
@@ -314,6 +324,41 @@ def rollback_modes(stack: cdk.Stack) -> None:
     _pinned(touch, "OrdersTouch")
 
 
+def verify(stack: cdk.Stack) -> None:
+    orders = table(stack, "Orders")
+    orders.add_global_secondary_index(
+        index_name="GSI1", partition_key=dynamodb.Attribute(name="gsi1pk", type=STRING)
+    )
+    status, pending = {"#s": "status"}, {":pending": "PENDING"}
+    add = DynamoMigration(
+        stack,
+        "AddStatus",
+        table=orders,
+        migration_id="2026-06-01-add-status",
+        source=Scan(segments=4, filter="attribute_not_exists(#s)", names=status),
+        up=Update("SET #s = :pending", "attribute_not_exists(#s)", status, pending),
+        verify=Verify("attribute_exists(#s)", names=status, max_violations=10),
+        backup="None",
+    )
+    _pinned(add, "OrdersAddStatus")
+    close = DynamoMigration(
+        stack,
+        "CloseStale",
+        table=orders,
+        migration_id="2026-06-02-close-stale",
+        source=Query(
+            "gsi1pk = :o",
+            index_name="GSI1",
+            filter="#s = :pending",
+            names=status,
+            values={":o": "ORDER", **pending},
+        ),
+        up=Update("SET #s = :closed", names=status, values={":closed": "CLOSED"}),
+        verify=Verify("#s <> :pending", names=status, values=pending),
+    )
+    _pinned(close, "OrdersCloseStale")
+
+
 TWINS: dict[str, Callable[[cdk.Stack], None]] = {
     build.__name__: build
     for build in (
@@ -329,5 +374,6 @@ TWINS: dict[str, Callable[[cdk.Stack], None]] = {
         capacity_percent,
         item_collections,
         rollback_modes,
+        verify,
     )
 }

@@ -163,3 +163,25 @@ def test_a_problem_at_a_value_placeholder_is_reported_at_its_line(tmp_path, caps
     lines = template.read_text().splitlines()
     line = next(n for n, text in enumerate(lines, 1) if ":extra" in text)
     assert f"{template}:{line}:13:" in out, out
+
+
+def test_verify_and_down_mistakes_are_reported_at_their_lines(tmp_path, capsys):
+    template = tmp_path / "verify.yaml"
+    template.write_text(
+        PLAIN
+        + "      Down: {Keep: true}\n"
+        + "      Verify:\n"
+        + '        Condition: "attribute_exists(#s)"\n'
+    )
+    assert main(["lint", str(template)]) == 1
+    out = capsys.readouterr().out
+    lines = template.read_text().splitlines()
+
+    def at(text: str) -> str:
+        line = next(n for n, body in enumerate(lines, 1) if text in body)
+        return f"{template}:{line}:"
+
+    assert f"{at('Keep: true')}" in out, out
+    assert "E9001:Resource [AddV] property Down.Keep: must be a map, got True" in out
+    assert f"{at('Condition:')}9:" in out
+    assert "property Verify.Condition: #s (at character 18) is not defined" in out

@@ -168,6 +168,12 @@ def _plan_and_remove(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[
     rows = {line.split()[0]: line.split()[2] for line in out.splitlines()[1:] if line.strip()}
     assert rows["m4-add-d"] == "pending"  # its Down ran
     assert rows["m5-broken"] == "pending"  # restored from its before-images: it runs afresh
+    # What a rollback of each run does: its own Down, or (no Down) a restore of its before-images
+    lines = {line.split()[0]: line.rstrip() for line in out.splitlines()[1:] if line.strip()}
+    assert lines["m4-add-d"].endswith("runs Down")
+    assert lines["m5-broken"].endswith("restores before-images")
+    assert "m5-broken: before-images for a restore: up to " in out
+    assert "m4-add-d: before-images" not in out  # its Down undoes it: none are kept
 
     # An applied migration edited: plan exits 3 in both output forms (a CI gate trips on either).
     edited = tmp_path / "edited.yaml"

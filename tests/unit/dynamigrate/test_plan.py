@@ -177,3 +177,89 @@ def test_item_collections_double_the_writes_and_a_scans_reads():
     query = {**function, "Source": {"Query": {"KeyCondition": "pk = :p", "ItemCollections": True}}}
     once = estimate(query, items=10_000, size_bytes=10_000_000)
     assert (once.read_units, once.write_units) == (single.read_units, 2 * single.write_units)
+
+
+SET = {"Update": {"Expression": "SET a = :b", "Values": {":b": 1}}}
+
+
+@pytest.mark.parametrize(
+    ("props", "kind", "has_down"),
+    [
+        (UPDATE, "restore", True),  # no Down: the before-images are restored
+        ({**UPDATE, "Down": {"Restore": {}}}, "restore", True),
+        ({**UPDATE, "Down": {"Keep": {}}}, "keep", False),
+        ({**UPDATE, "Down": SET}, "down", True),
+        ({**UPDATE, "Down": {"Delete": {}}}, "down", True),
+        ({**UPDATE, "DryRun": True}, "none", True),  # a dry run wrote nothing to undo
+    ],
+    ids=["absent", "restore", "keep", "update", "delete", "dry-run"],
+)
+def test_what_a_rollback_does_and_the_runners_has_down(props, kind, has_down):
+    from dynamigrate.plan import _request
+    from dynamigrate.rollback_cost import rollback
+
+    assert rollback(props) == kind
+    assert _request("M", "m1", "Orders", props).has_down is has_down  # as the macro emits it
+
+
+GIB = 1024**3
+
+
+def test_before_images_cost_one_put_per_page_and_one_list_per_invocation():
+    # 1,000,000 items of 1.5 KB over 20 segments: 75,000,000 bytes a segment, 72 pages of 1 MiB
+    restore = estimate(UPDATE, items=1_000_000, size_bytes=1_500 * 1_000_000)
+    assert restore.before_image_requests == 20 * 72 + 20 * 1
+    keep = estimate({**UPDATE, "Down": {"Keep": {}}}, items=1_000_000, size_bytes=1_500_000_000)
+    assert keep.before_image_requests == 0
+    assert restore.dollars - keep.dollars == pytest.approx(1460 * 0.005 / 1000)
+    down = estimate({**UPDATE, "Down": SET}, items=1_000_000, size_bytes=1_500_000_000)
+    assert down.before_image_requests == 0
+    dry = estimate({**UPDATE, "DryRun": True}, items=1_000_000, size_bytes=1_500_000_000)
+    assert dry.before_image_requests == 0
+    assert estimate(UPDATE, items=0, size_bytes=0).before_image_requests == 0
+
+
+def test_a_page_size_makes_more_pages_than_the_megabyte():
+    paged = {**UPDATE, "Source": {"Scan": {"Segments": 4, "PageSize": 100}}}
+    # 2,500 items a segment in pages of 100 (2.5 MB would be 3 pages of 1 MiB); 1 invocation each
+    assert estimate(paged, items=10_000, size_bytes=10_000_000).before_image_requests == 104
+
+
+VERIFY = {"Condition": "attribute_exists(a)"}
+
+
+def test_a_verification_reads_the_table_again_strongly_consistent():
+    plain = estimate(UPDATE, items=1_000_000, size_bytes=GIB)
+    verified = estimate({**UPDATE, "Verify": VERIFY}, items=1_000_000, size_bytes=GIB)
+    assert plain.verify_read_units == 0.0
+    # runner.verify reads the table with ConsistentRead: one unit per 4 KB, twice the Up's read
+    assert verified.verify_read_units == GIB / 4096 == 2 * verified.read_units
+    assert verified.read_units == plain.read_units  # the Up's own reads are unchanged
+    segments = 20  # unset: one per 50,000 items, 1 invocation each
+    assert verified.transitions - plain.transitions == 3 + segments * (2 + 2 * 1)
+    # its reads, its transitions and its worker calls (one per segment, and VerifySummarize)
+    reads, states, calls = GIB / 4096 * 0.125 / 1e6, 83 * 0.025 / 1e3, 21 * 0.20 / 1e6
+    assert verified.dollars - plain.dollars == pytest.approx(reads + states + calls)
+
+
+def test_a_verification_through_an_index_reads_as_the_up_did_and_a_dry_run_none():
+    query = {
+        **UPDATE,
+        "Source": {"Query": {"IndexName": "GSI1", "KeyCondition": "g = :p"}},
+        "Verify": VERIFY,
+    }
+    found = estimate(query, items=10_000, size_bytes=40_960_000)
+    assert found.verify_read_units == found.read_units == 10_000 * 0.5
+    dry = estimate({**query, "DryRun": True}, items=10_000, size_bytes=40_960_000)
+    assert (dry.verify_read_units, dry.transitions) == (0.0, 9)  # as without Verify
+
+
+def test_a_verified_copy_scans_its_target_table():
+    copy = {
+        "Up": {"Function": "f"},
+        "Source": {"Query": {"IndexName": "GSI1", "KeyCondition": "g = :p"}},
+        "Target": "OrdersV2",
+        "Verify": VERIFY,
+    }
+    found = estimate(copy, items=10_000, size_bytes=40_960_000)
+    assert found.verify_read_units == 10_000  # the Target, not the index: consistent reads

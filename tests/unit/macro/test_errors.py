@@ -94,6 +94,102 @@ CASES = {
         with_(Down={"Kep": {}}),
         "property Down.Kep: is not a known property; did you mean Keep?",
     ),
+    "restore-with-an-operation": (
+        with_(Down={"Restore": {}, "Update": {"Expression": "REMOVE a"}}),
+        "property Down: must have exactly one of Update, Delete, Function, Restore, Keep "
+        "(found Restore, Update)",
+    ),
+    "keep-with-a-value": (
+        with_(Down={"Keep": True}),
+        "property Down.Keep: must be a map, got True",
+    ),
+    "keep-takes-nothing": (
+        with_(Down={"Keep": {"Days": 7}}),
+        "property Down.Keep.Days: is not a known property; Down.Keep takes none: write {}",
+    ),
+    "unknown-down-kind": (
+        with_(Down={"Revert": {}}),
+        "property Down.Revert: is not a known property; expected one of Update, Delete, "
+        "Function, Restore, Keep",
+    ),
+    "verify-condition-required": (
+        with_(Verify={"MaxViolations": 0}),
+        "property Verify.Condition: is required",
+    ),
+    "verify-condition-empty": (
+        with_(Verify={"Condition": " "}),
+        "property Verify.Condition: must be a non-empty string, got ' '",
+    ),
+    "verify-condition-parses": (
+        with_(Verify={"Condition": "attribute_exists("}),
+        "property Verify.Condition: expected an attribute name or #name, found the end of the "
+        'expression, at character 18 of "attribute_exists("',
+    ),
+    "verify-name-undefined": (
+        with_(Verify={"Condition": "attribute_exists(#s)"}),
+        "property Verify.Condition: #s (at character 18) is not defined: add it to "
+        'Verify.Names, e.g. Names: {"#s": <attribute name>}',
+    ),
+    "verify-value-undefined": (
+        with_(Verify={"Condition": "#s = :p", "Names": {"#s": "status"}}),
+        "property Verify.Condition: :p (at character 6) is not defined: add it to Verify.Values",
+    ),
+    "verify-value-unused": (
+        with_(Verify={"Condition": "attribute_exists(a)", "Values": {":p": "PENDING"}}),
+        "property Verify.Values.:p: is not used by Verify.Condition: DynamoDB rejects a request "
+        "with an unused value; remove it",
+    ),
+    "verify-name-unused": (
+        with_(Verify={"Condition": "attribute_exists(a)", "Names": {"#s": "status"}}),
+        "property Verify.Names.#s: is not used by Verify.Condition: DynamoDB rejects a request "
+        "with an unused name; remove it",
+    ),
+    "verify-reserved-word": (
+        with_(Verify={"Condition": "attribute_exists(status)"}),
+        "property Verify.Condition: status (at character 18) is a DynamoDB reserved word: write "
+        '#status and add Names: {"#status": "status"}',
+    ),
+    "verify-max-violations-negative": (
+        with_(Verify={"Condition": "attribute_exists(a)", "MaxViolations": -1}),
+        "property Verify.MaxViolations: must be an integer from 0 to 1000000000, got -1",
+    ),
+    "verify-max-violations-fraction": (
+        with_(Verify={"Condition": "attribute_exists(a)", "MaxViolations": 1.5}),
+        "property Verify.MaxViolations: must be an integer from 0 to 1000000000, got 1.5",
+    ),
+    "verify-max-violations-string": (
+        with_(Verify={"Condition": "attribute_exists(a)", "MaxViolations": "3"}),
+        "property Verify.MaxViolations: must be an integer from 0 to 1000000000, got '3'",
+    ),
+    "verify-max-violations-bool": (
+        with_(Verify={"Condition": "attribute_exists(a)", "MaxViolations": True}),
+        "property Verify.MaxViolations: must be an integer from 0 to 1000000000, got True",
+    ),
+    "verify-unknown-key": (
+        with_(Verify={"Condition": "attribute_exists(a)", "MaxViolation": 3}),
+        "property Verify.MaxViolation: is not a known property; did you mean MaxViolations?",
+    ),
+    "verify-not-a-map": (
+        with_(Verify="attribute_exists(a)"),
+        "property Verify: must be a map, got 'attribute_exists(a)'",
+    ),
+    "verify-runner-prefix": (
+        with_(
+            Verify={
+                "Condition": "attribute_exists(#dynamigrate_s)",
+                "Names": {"#dynamigrate_s": "status"},
+            }
+        ),
+        "property Verify.Names.#dynamigrate_s: #dynamigrate_* is the runner's own: rename it",
+    ),
+    "verify-placeholder-of-the-query": (
+        with_(
+            Source={"Query": {"KeyCondition": "pk = :p", "Values": {":p": "ORDER"}}},
+            Verify={"Condition": "#s = :p", "Names": {"#s": "status"}, "Values": {":p": "DONE"}},
+        ),
+        "property Verify.Values.:p: is also Source.Query.Values.:p with another value, and the "
+        "verification's Query sends both with the KeyCondition: rename one",
+    ),
     "unknown-property": (
         with_(Descripton="x"),
         "property Descripton: is not a known property; did you mean Description?",
