@@ -1,6 +1,8 @@
 """Cost per million items: this project's engine against two common designs, on the emulator.
 
     .venv/bin/python bench/cost.py [--sizes 1000,10000] [--large] [--json]
+    .venv/bin/python bench/cost.py --safety [--items 10000]     (bench/safety_cost.py)
+    .venv/bin/python bench/cost.py --collections [--orders 200] (bench/collection_cost.py)
 
 The same Update migration (every item gets a status) runs over the same table with:
 - engine:   this project's state machine (Distributed Map over scan segments, page worker), with
@@ -41,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load, status_update
+from bench.prices import LAMBDA_GB_SECOND, LAMBDA_REQUEST, READ_UNIT, TRANSITION, WRITE_UNIT
 from dynamigrate.local.emulator import (
     COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
@@ -51,11 +54,6 @@ from dynamigrate.local.emulator import (
 )
 from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
 
-TRANSITION = 0.025 / 1000
-WRITE_UNIT = 0.625 / 1e6
-READ_UNIT = 0.125 / 1e6
-LAMBDA_REQUEST = 0.20 / 1e6
-LAMBDA_GB_SECOND = 0.0000133334  # arm64
 MEMORY_GB = 1.0
 LATENCY = 0.005  # seconds per DynamoDB round trip (modelled)
 THREADS = 8
@@ -325,6 +323,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--collections", action="store_true", help="bench/collection_cost.py")
     parser.add_argument("--orders", type=int, default=200, help="orders for --collections")
+    parser.add_argument(
+        "--safety",
+        action="store_true",
+        help="bench/safety_cost.py: before-images, a Verify pass, skipping unchanged writes",
+    )
+    parser.add_argument("--items", type=int, default=10_000, help="items for --safety")
     args = parser.parse_args()
     if args.collections:
         from bench.collection_cost import report  # noqa: PLC0415
@@ -332,6 +336,14 @@ def main() -> None:
         report(args.orders)
         return
     CPU_PER_UPDATE[0] = client_cpu_per_update()
+    if args.safety:
+        from bench.safety_cost import report as safety  # noqa: PLC0415
+
+        print(f"client CPU per UpdateItem {CPU_PER_UPDATE[0] * 1000:.3f} ms here")
+        rows = safety(args.items, CPU_PER_UPDATE[0])
+        if args.json:
+            print(json.dumps(rows))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.large:
         sizes.append(100_000)
