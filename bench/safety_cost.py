@@ -63,10 +63,12 @@ from dynamigrate.local.emulator import (
     emulated_aws,
 )
 from dynamigrate.local.engine import ARTIFACTS_BUCKET, HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
+from runner.before_images import PREFIX
 from runner.verify import KEY_NAMES
 
 S3_LATENCY = 0.050  # seconds per S3 request (modelled, conservative)
 VERIFY = {"Condition": "#s = :p", "Names": {"#s": "status"}, "Values": {":p": "PENDING"}}
+SKIP_CHECK = "changes_nothing"  # runner/update_eval.py
 WAYS = ("keep", "images", "verify", "write-all", "skip")
 
 # Measurement only, in this process: what the capacity model charges and the S3 requests.
@@ -133,18 +135,22 @@ def install_counters() -> None:
 
 @contextmanager
 def writes_every_item() -> Iterator[None]:
-    """The BASELINE of `skip`: the worker as before issue 27 point 4, in this process only."""
-    saved = runner.operations.changes_nothing, runner.recording.changes_nothing
+    """The BASELINE of `skip`: the worker as before issue 27 point 4, in this process only.
+
+    Both appliers import `changes_nothing` by name, so each module's binding is replaced."""
+    modules = (runner.operations, runner.recording)
+    saved = [getattr(m, SKIP_CHECK) for m in modules]
 
     def never(update: Any, item: Any, values: Any) -> bool:
         return False
 
-    runner.operations.changes_nothing = never
-    runner.recording.changes_nothing = never
+    for module in modules:
+        setattr(module, SKIP_CHECK, never)
     try:
         yield
     finally:
-        runner.operations.changes_nothing, runner.recording.changes_nothing = saved
+        for module, check in zip(modules, saved, strict=True):
+            setattr(module, SKIP_CHECK, check)
 
 
 def hold_status(engine: LocalEngine, items: int) -> None:
@@ -174,6 +180,20 @@ def _stored(engine: LocalEngine, table: str, prefix: str = "") -> tuple[int, int
         pages = engine.dynamodb.get_paginator("scan").paginate(TableName=table)
         sizes = [item_size(i) for p in pages for i in p["Items"]]
     return len(sizes), sum(sizes)
+
+
+def s3_dollars(requests: dict[str, int], image_bytes: int) -> float:
+    """S3 requests by kind, and the bytes kept for the default 30 days (one GB-month)."""
+    return (
+        (requests.get("PUT", 0) + requests.get("LIST", 0)) * S3_PUT_REQUEST
+        + requests.get("GET", 0) * S3_GET_REQUEST
+        + image_bytes / S3_GB * S3_GB_MONTH
+    )
+
+
+def image_bytes_of(engine: LocalEngine) -> tuple[int, int]:
+    """The before-image objects in the artifacts bucket, and their bytes."""
+    return _stored(engine, ARTIFACTS_BUCKET, PREFIX)
 
 
 def measure(way: str, items: int, cpu_per_update: float) -> dict[str, Any]:
@@ -209,7 +229,7 @@ def measure(way: str, items: int, cpu_per_update: float) -> dict[str, Any]:
         transitions = TRANSITIONS.state_transitions
         invocations = REGISTRY.invocations[WORKER_FUNCTION]
         units, s3, requests = dict(UNITS), dict(S3_REQUESTS), dict(DYNAMODB_REQUESTS)
-        objects, image_bytes = _stored(engine, ARTIFACTS_BUCKET, "dynamigrate/before-images/")
+        objects, image_bytes = image_bytes_of(engine)
         stored, table_bytes = _stored(engine, TABLE)
         pages = list(VERIFY_PAGES)
     counters = (result.output or {}).get("counters", {})
@@ -238,9 +258,7 @@ def measure(way: str, items: int, cpu_per_update: float) -> dict[str, Any]:
         "write": writes * WRITE_UNIT,
         "read": (reads + verify_reads) * READ_UNIT,
         "history": history[0] * WRITE_UNIT + history[1] * READ_UNIT,
-        "s3": (s3.get("PUT", 0) + s3.get("LIST", 0)) * S3_PUT_REQUEST
-        + s3.get("GET", 0) * S3_GET_REQUEST
-        + image_bytes / S3_GB * S3_GB_MONTH,
+        "s3": s3_dollars(s3, image_bytes),
         "sfn": transitions * TRANSITION,
         "lambda": invocations * LAMBDA_REQUEST + lambda_seconds * MEMORY_GB * LAMBDA_GB_SECOND,
     }
