@@ -280,6 +280,8 @@ def measure(way: str, items: int, cpu_per_update: float) -> dict[str, Any]:
         "s3_objects": objects,
         "s3_bytes_per_item": round(image_bytes / items, 1),
         "transitions_per_1000_items": round(transitions * per_k, 2),
+        "transitions": transitions,
+        "worker_calls": invocations,
         "usd_per_million_items": round(sum(cost.values()) * per_m, 4),
         "write_usd_per_million": round(cost["write"] * per_m, 4),
         "read_usd_per_million": round(cost["read"] * per_m, 4),
@@ -301,6 +303,7 @@ COLUMNS = [
     ("s3_put_list_per_1000_items", "S3 PUT+LIST/1k"),
     ("s3_bytes_per_item", "S3 B/item"),
     ("transitions_per_1000_items", "transitions/1k"),
+    ("worker_calls", "worker calls"),
     ("usd_per_million_items", "$/M items"),
     ("write_usd_per_million", "writes $/M"),
     ("read_usd_per_million", "reads $/M"),
@@ -340,7 +343,9 @@ def report(items: int, cpu_per_update: float, ways: tuple[str, ...] = WAYS) -> l
             f"(the emulator meters {verify['verify_read_units_metered_by_emulator']:g}: it counts "
             f"a filtered-out item as 1 byte), "
             f"{verify['read_usd_per_million'] - images['read_usd_per_million']:.4f} $/M items "
-            f"of reads; the run costs {_delta(verify, images)}"
+            f"of reads, +{verify['transitions'] - images['transitions']} transitions and "
+            f"+{verify['worker_calls'] - images['worker_calls']} worker calls per run; "
+            f"the run costs {_delta(verify, images)}"
         )
     if "write-all" in rows and "skip" in rows:
         base, skip = rows["write-all"], rows["skip"]
