@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.prices import WRITE_UNIT
 from dynamigrate.local.emulator import (
     COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
@@ -28,7 +29,6 @@ from dynamigrate.local.engine import LocalEngine
 from migrations.functions.split_order import split, split_items
 
 TABLE = "BenchOrders"
-WRITE_UNIT = 0.625 / 1e6
 
 
 def _orders(client: Any, orders: int) -> None:

@@ -1,6 +1,8 @@
 """Cost per million items: this project's engine against two common designs, on the emulator.
 
     .venv/bin/python bench/cost.py [--sizes 1000,10000] [--large] [--json]
+    .venv/bin/python bench/cost.py --safety [--items 10000]     (bench/safety_cost.py)
+    .venv/bin/python bench/cost.py --collections [--orders 200] (bench/collection_cost.py)
 
 The same Update migration (every item gets a status) runs over the same table with:
 - engine:   this project's state machine (Distributed Map over scan segments, page worker), with
@@ -15,7 +17,9 @@ The baselines are rendered here for the comparison only; they are not features.
 Counted on the emulator: state transitions (every *StateEntered of parents and Map children, and
 one per child execution a Distributed Map starts, as Step Functions bills it),
 Lambda invocations, DynamoDB requests of the table and of the history table (checkpoints count
-as orchestration). Priced at published us-east-1 prices. Lambda duration cannot be measured on
+as orchestration), and the S3 requests and bytes of the engine's before-images (its default
+`Down` restores from them; kept 30 days). Priced at bench/prices.py's published us-east-1
+prices. Lambda duration cannot be measured on
 the emulator (moto serializes DynamoDB requests), so it is modelled per item as the larger of
 (a) a 5 ms DynamoDB round trip shared by 8 threads and (b) the client's own CPU time per
 UpdateItem (measured here with the worker's botocore config over HTTP to a null endpoint in
@@ -41,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import load, status_update
+from bench.prices import LAMBDA_GB_SECOND, LAMBDA_REQUEST, READ_UNIT, TRANSITION, WRITE_UNIT
 from dynamigrate.local.emulator import (
     COUNT_REQUESTS,
     DYNAMODB_REQUESTS,
@@ -51,11 +56,6 @@ from dynamigrate.local.emulator import (
 )
 from dynamigrate.local.engine import HISTORY_TABLE, WORKER_FUNCTION, LocalEngine
 
-TRANSITION = 0.025 / 1000
-WRITE_UNIT = 0.625 / 1e6
-READ_UNIT = 0.125 / 1e6
-LAMBDA_REQUEST = 0.20 / 1e6
-LAMBDA_GB_SECOND = 0.0000133334  # arm64
 MEMORY_GB = 1.0
 LATENCY = 0.005  # seconds per DynamoDB round trip (modelled)
 THREADS = 8
@@ -225,6 +225,9 @@ def run_definition(engine: LocalEngine, definition: dict[str, Any]) -> str:
 
 
 def measure(design: str, items: int) -> dict[str, Any]:
+    from bench import safety_cost  # noqa: PLC0415 (it imports this module's constants)
+
+    safety_cost.install_counters()
     with emulated_aws():
         engine = LocalEngine()
         load(engine, TABLE, items)
@@ -234,7 +237,8 @@ def measure(design: str, items: int) -> dict[str, Any]:
         TRANSITIONS.reset()
         REGISTRY.invocations.clear()
         DYNAMODB_REQUESTS.clear()
-        COUNT_REQUESTS["on"] = True
+        safety_cost.S3_REQUESTS.clear()
+        COUNT_REQUESTS["on"] = safety_cost.COUNTING["on"] = True
         started = time.monotonic()
         if design == "engine":
             spec = status_update("bench", "PENDING")
@@ -249,8 +253,13 @@ def measure(design: str, items: int) -> dict[str, Any]:
             run_definition(engine, per_page_definition(function_arn))
             invocations = REGISTRY.invocations[function]
         seconds = time.monotonic() - started
+        COUNT_REQUESTS["on"] = safety_cost.COUNTING["on"] = False
         transitions = TRANSITIONS.state_transitions
         requests = dict(DYNAMODB_REQUESTS)
+        # The engine's default Down restores from before-images, kept in S3 (bench/safety_cost.py)
+        s3_cost = safety_cost.s3_dollars(
+            dict(safety_cost.S3_REQUESTS), safety_cost.image_bytes_of(engine)[1]
+        )
     writes = requests.get(f"UpdateItem:{TABLE}", 0)
     scans = requests.get(f"Scan:{TABLE}", 0) + requests.get(f"Query:{TABLE}", 0)
     history = sum(v for k, v in requests.items() if k.endswith(f":{HISTORY_TABLE}"))
@@ -278,13 +287,15 @@ def measure(design: str, items: int) -> dict[str, Any]:
         "dynamodb_reads_per_1000_items": round(scans * per_k, 3),
         "history_requests_per_1000_items": round(history * per_k, 3),
         "usd_per_million_items": round(
-            (step_functions + lambda_cost + history_cost + write_cost + read_cost) * per_million,
+            (step_functions + lambda_cost + history_cost + write_cost + read_cost + s3_cost)
+            * per_million,
             4,
         ),
         "step_functions_usd_per_million": round(step_functions * per_million, 4),
         "lambda_usd_per_million": round(lambda_cost * per_million, 4),
         "write_usd_per_million": round(write_cost * per_million, 4),
         "history_usd_per_million": round(history_cost * per_million, 4),
+        "before_images_s3_usd_per_million": round(s3_cost * per_million, 4),
         "orchestration_to_write_cost_ratio": round(
             (step_functions + lambda_cost + history_cost) / write_cost, 5
         ),
@@ -302,6 +313,7 @@ COLUMNS = [
     ("step_functions_usd_per_million", "SFN $/M"),
     ("lambda_usd_per_million", "Lambda $/M"),
     ("history_usd_per_million", "history $/M"),
+    ("before_images_s3_usd_per_million", "S3 $/M"),
     ("orchestration_to_write_cost_ratio", "orch/write"),
     ("emulator_seconds", "emulator s"),
 ]
@@ -325,6 +337,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--collections", action="store_true", help="bench/collection_cost.py")
     parser.add_argument("--orders", type=int, default=200, help="orders for --collections")
+    parser.add_argument(
+        "--safety",
+        action="store_true",
+        help="bench/safety_cost.py: before-images, a Verify pass, skipping unchanged writes",
+    )
+    parser.add_argument("--items", type=int, default=10_000, help="items for --safety")
     args = parser.parse_args()
     if args.collections:
         from bench.collection_cost import report  # noqa: PLC0415
@@ -332,6 +350,14 @@ def main() -> None:
         report(args.orders)
         return
     CPU_PER_UPDATE[0] = client_cpu_per_update()
+    if args.safety:
+        from bench.safety_cost import report as safety  # noqa: PLC0415
+
+        print(f"client CPU per UpdateItem {CPU_PER_UPDATE[0] * 1000:.3f} ms here")
+        rows = safety(args.items, CPU_PER_UPDATE[0])
+        if args.json:
+            print(json.dumps(rows))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.large:
         sizes.append(100_000)
@@ -363,7 +389,7 @@ def main() -> None:
             )
             print(
                 f"at {largest} items: {design} costs {ratio:.2f}x the engine per item, "
-                f"with {transitions:.0f}x its state transitions"
+                f"with {transitions:.3g}x its state transitions"
             )
 
 
