@@ -4,9 +4,11 @@ For `dynamigrate.plan`:
 - the rollback (macro.rollback): a hand-written `Down` runs; `Down` absent or `{Restore: {}}`
   puts the items back from the before-images the Up kept in S3; `{Keep: {}}` keeps the changes;
   a dry run wrote nothing, so nothing is undone (runner.lifecycle);
-- before-images (runner.before_images): one S3 PUT per page the Up wrote (a page with no write
-  leaves none: an upper bound), and one ListObjectsV2 per worker invocation (the attempt count,
-  `BeforeImageStore.next_attempt`), both billed as "PUT, COPY, POST, LIST requests";
+- before-images (runner.before_images) and page journals (runner.journal): each one S3 PUT per
+  page the Up wrote (a page with no write leaves none: an upper bound), and one ListObjectsV2 per
+  worker invocation (the attempt count, `BeforeImageStore.next_attempt`), all billed as "PUT,
+  COPY, POST, LIST requests". A restoring Up keeps both; another Up keeps a journal only when its
+  operation is not repeatable (`runner.journal.keeps_journal`);
 - verification (runner.verify): one more read of the source after Up, strongly consistent
   except through an index (`ConsistentRead: not IndexName`), so a table costs one read unit per
   4 KB, twice the Up's eventually consistent read; with a `Target`, the pass scans the Target,
@@ -18,7 +20,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from macro.rollback import keeps_journal as keeps_any_journal
 from macro.rollback import rollback_of
+from runner.attrs import expression_values
+from runner.errors import MigrationError
+from runner.journal import keeps_journal
+from runner.spec import parse_spec
 
 DYNAMODB_PAGE_BYTES = 1024 * 1024  # Scan and Query: "a maximum of 1 MB of data" per page
 ROLLBACKS = {
@@ -55,13 +62,26 @@ def pages(props: dict[str, Any], items: int, size_bytes: int, segments: int) -> 
     return segments * max(1, per_segment)
 
 
+def journals(props: dict[str, Any]) -> bool:
+    """Whether the Up writes a page journal (runner.journal), as the runner decides it."""
+    if props.get("DryRun"):
+        return False
+    try:
+        spec = parse_spec({"MigrationId": "m", "TableName": "t", **props})
+        values = expression_values(spec.up.values, spec.migration_id)
+    except (MigrationError, KeyError, TypeError, ValueError):
+        return keeps_any_journal(props)  # what the macro grants: the upper bound
+    return keeps_journal(spec, spec.up, "up", values)
+
+
 def before_image_requests(
     props: dict[str, Any], items: int, size_bytes: int, segments: int, invocations: int
 ) -> int:
-    """The S3 requests of one run's before-images (0 unless a rollback restores them)."""
-    if rollback(props) != "restore" or items <= 0:
+    """The S3 requests of one run's before-images and page journals."""
+    if items <= 0:
         return 0
-    return pages(props, items, size_bytes, segments) + segments * invocations
+    stores = int(rollback(props) == "restore") + int(journals(props))
+    return stores * (pages(props, items, size_bytes, segments) + segments * invocations)
 
 
 def verify_read_units(props: dict[str, Any], size_bytes: int) -> float:

@@ -69,7 +69,7 @@ def test_plan_says_what_a_rollback_does_and_prices_verification_and_before_image
     assert restored is not None
     assert kept is not None
     assert restored.verify_read_units == 2 * restored.read_units > 0  # strongly consistent
-    assert restored.before_image_requests == 2  # one page, one worker call
+    assert restored.before_image_requests == 4  # one page, one worker call: images and journal
     assert (kept.verify_read_units, kept.before_image_requests) == (0.0, 0)
     dry = by_id["m5-dry"].estimate
     assert dry is not None

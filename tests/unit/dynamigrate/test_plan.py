@@ -206,12 +206,18 @@ GIB = 1024**3
 
 
 def test_before_images_cost_one_put_per_page_and_one_list_per_invocation():
-    # 1,000,000 items of 1.5 KB over 20 segments: 75,000,000 bytes a segment, 72 pages of 1 MiB
+    # 1,000,000 items of 1.5 KB over 20 segments: 75,000,000 bytes a segment, 72 pages of 1 MiB;
+    # a restoring Up keeps before-images and a page journal (runner.journal): twice that
     restore = estimate(UPDATE, items=1_000_000, size_bytes=1_500 * 1_000_000)
-    assert restore.before_image_requests == 20 * 72 + 20 * 1
+    assert restore.before_image_requests == 2 * (20 * 72 + 20 * 1)
     keep = estimate({**UPDATE, "Down": {"Keep": {}}}, items=1_000_000, size_bytes=1_500_000_000)
     assert keep.before_image_requests == 0
-    assert restore.dollars - keep.dollars == pytest.approx(1460 * 0.005 / 1000)
+    assert restore.dollars - keep.dollars == pytest.approx(2 * 1460 * 0.005 / 1000)
+    increment = {"Up": {"Update": {"Expression": "SET n = n + :one", "Values": {":one": 1}}}}
+    journal = estimate(
+        {**increment, "Down": {"Keep": {}}}, items=1_000_000, size_bytes=1_500_000_000
+    )
+    assert journal.before_image_requests == 1460  # not repeatable: a journal, no before-images
     down = estimate({**UPDATE, "Down": SET}, items=1_000_000, size_bytes=1_500_000_000)
     assert down.before_image_requests == 0
     dry = estimate({**UPDATE, "DryRun": True}, items=1_000_000, size_bytes=1_500_000_000)
@@ -222,7 +228,7 @@ def test_before_images_cost_one_put_per_page_and_one_list_per_invocation():
 def test_a_page_size_makes_more_pages_than_the_megabyte():
     paged = {**UPDATE, "Source": {"Scan": {"Segments": 4, "PageSize": 100}}}
     # 2,500 items a segment in pages of 100 (2.5 MB would be 3 pages of 1 MiB); 1 invocation each
-    assert estimate(paged, items=10_000, size_bytes=10_000_000).before_image_requests == 104
+    assert estimate(paged, items=10_000, size_bytes=10_000_000).before_image_requests == 2 * 104
 
 
 VERIFY = {"Condition": "attribute_exists(a)"}
