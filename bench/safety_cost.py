@@ -20,11 +20,10 @@ each table, every S3 request by kind and the bytes the run leaves in the artifac
 transitions, worker invocations. Priced by bench/prices.py; S3 storage for the default
 `BeforeImageRetentionDays` of 30 days, as one GB-month. Lambda time is modelled as in
 bench/cost.py (per item written, per read page, per invocation) plus a conservative 50 ms per S3
-request. One exception to the emulator's meter: a Scan that filters every item out is metered at
-1 byte per item there, while DynamoDB bills "the same amount of read capacity, regardless of
-whether a filter expression is present" (Developer Guide, "Scanning tables"): the verify pass is
-priced from the table's size instead (its bytes / 4 KB, strongly consistent: 1 unit each), and
-the emulator's figure is printed beside it.
+request. DynamoDB bills a filtered Scan "the same amount of read capacity, regardless of whether
+a filter expression is present" (Developer Guide, "Scanning tables"): the verify pass is priced
+from the table's size (its bytes / 4 KB, strongly consistent: 1 unit each), and the emulator's
+figure (a page its filter empties metered at the table's mean item size) is printed beside it.
 """
 
 from __future__ import annotations
@@ -340,8 +339,7 @@ def report(items: int, cpu_per_update: float, ways: tuple[str, ...] = WAYS) -> l
         print(
             f"verify: {verify['verify_read_units_billed']:g} read units over "
             f"{verify['verify_pages']} consistent pages, {verify['verify_items_scanned']} items "
-            f"(the emulator meters {verify['verify_read_units_metered_by_emulator']:g}: it counts "
-            f"a filtered-out item as 1 byte), "
+            f"(the emulator meters {verify['verify_read_units_metered_by_emulator']:g}), "
             f"{verify['read_usd_per_million'] - images['read_usd_per_million']:.4f} $/M items "
             f"of reads, +{verify['transitions'] - images['transitions']} transitions and "
             f"+{verify['worker_calls'] - images['worker_calls']} worker calls per run; "
