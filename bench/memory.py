@@ -7,7 +7,8 @@ Update of every item) through `dynamigrate.local.run.run_local`, as `local run` 
 the baseline: the emulator, the application installed and the same migration over an empty
 table. Printed per size: peak RSS (`ru_maxrss`) and, with `--trace`, from a second process under
 tracemalloc (one frame per allocation; it slows the run and its own records would count in the
-RSS), the Python heap's peak and where the heap grew during the deploy, by line of source.
+RSS), the Python heap's peak, where the heap grew during the deploy and what it held near its
+peak, by line of source.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -80,9 +82,12 @@ def measure(items: int, trace: bool, top: int) -> dict[str, Any]:
         return out
 
     deployer.LocalDeployer.deploy = traced_deploy  # type: ignore[method-assign]
+    watcher = PeakWatcher() if trace else None
     started = time.monotonic()
     result = run_local(TEMPLATE, work, {"Items": data}, work / "out")
     seconds = time.monotonic() - started
+    if watcher is not None:
+        watcher.stop()
     figures: dict[str, Any] = {
         "items": items,
         "scanned": result.scanned,
@@ -96,7 +101,36 @@ def measure(items: int, trace: bool, top: int) -> dict[str, Any]:
             {"where": str(stat.traceback[0]), "mb": round(stat.size_diff / 1e6, 2)}
             for stat in growth[:top]
         ]
+        if watcher is not None and watcher.snapshot is not None:
+            figures["at_peak_mb"] = round(watcher.peak / 1e6, 1)
+            figures["at_peak"] = [
+                {"where": str(stat.traceback[0]), "mb": round(stat.size / 1e6, 2)}
+                for stat in watcher.snapshot.statistics("lineno")[:top]
+            ]
     return figures
+
+
+class PeakWatcher(threading.Thread):
+    """Every 0.2 s, a snapshot of the heap when it is 5 % above the largest seen: what it
+    held near its peak (the last such snapshot), by line of source."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self._done = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            current = tracemalloc.get_traced_memory()[0]
+            if current > self.peak * 1.05:
+                self.peak = current
+                self.snapshot = tracemalloc.take_snapshot()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def _child(command: list[str]) -> dict[str, Any]:
@@ -122,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         row = _child(command)
         if args.trace:  # a second process: tracemalloc's own memory stays out of the RSS above
             traced = _child([*command, "--trace"])
-            row.update(heap_peak_mb=traced["heap_peak_mb"], growth=traced["growth"])
+            row.update(
+                {
+                    k: traced[k]
+                    for k in ("heap_peak_mb", "growth", "at_peak_mb", "at_peak")
+                    if k in traced
+                }
+            )
         rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -135,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         for grew in row.get("growth", []):
             print(f"{'':>10}{grew['mb']:>8} MB  {grew['where']}")
+        if row.get("at_peak"):
+            print(f"{'':>10}near the heap's peak ({row['at_peak_mb']} MB), what it held:")
+            for held in row["at_peak"]:
+                print(f"{'':>10}{held['mb']:>8} MB  {held['where']}")
     return 0
 
 

@@ -10,6 +10,7 @@ and the line. Output is always the export format, one item per line, sorted by k
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,6 +154,33 @@ def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
             except ValueError as exc:
                 raise DataFileError(f"{path}:{number}: {exc}") from exc
             yield item
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A data file read when needed and never held whole: each iteration reads it again.
+
+    `local run` holds the table's data once, in the emulator; the data file's items are read
+    to load it, and again only for the one item its sample shows (dynamigrate.local.table_dump).
+    """
+
+    path: Path
+    keys: KeySpec | None = None
+
+    def __iter__(self) -> Iterator[Item]:
+        return read_items(self.path, self.keys)
+
+    def check(self) -> DataFile:
+        """Every line read once (a bad one raises DataFileError), before anything starts."""
+        for _ in self:
+            pass
+        return self
+
+
+def item_digest(item: Item) -> bytes:
+    """16 bytes that differ for two items unless they are equal (canonical DynamoDB JSON)."""
+    text = json.dumps(to_wire(item), sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _sort_value(value: dict[str, Any]) -> tuple[int, Any]:

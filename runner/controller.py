@@ -14,18 +14,30 @@ named after the request, the lock owner is the request, and the answer is sent o
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from runner import cfn_response
+from runner.controller_state import (
+    ANSWERED_POLL_SECONDS,
+    LEASE_GRACE_SECONDS,
+    MAX_POLLS_PER_EXECUTION,
+    answer_data,
+    execution_name,
+    failure_reason,
+    lambda_message,
+    lease_until,
+    stable_run_id,
+    stack_time,
+    to_answer,
+    waiting,
+    window_seconds,
+)
 from runner.events import ignore
 from runner.history import FAILED, ROLLED_BACK, ROLLING_BACK, RUNNING, SUCCEEDED, RunRef
 from runner.ledger import MigrationLedger, MigrationRecord, run_summary, runs_with_current
@@ -44,47 +56,8 @@ if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
     from mypy_boto3_stepfunctions import SFNClient
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-MAX_POLLS_PER_EXECUTION = 1000  # about 10 history events per poll: far below 25,000
-ANSWERED_POLL_SECONDS = 60  # once CloudFormation has its answer, poll less often
-LEASE_GRACE_SECONDS = 900
 Send = Callable[..., None]  # (event, body, budget=seconds left) -> None
 Notify = Callable[[MigrationRecord, str], None]  # (record written, "started"|"progress"|"ended")
-
-
-def window_seconds(service_timeout: int) -> int:
-    """The part of the custom-resource window the controller may use before it must answer."""
-    margin = min(120, max(5, service_timeout // 20))
-    return max(1, service_timeout - margin)
-
-
-def execution_name(*parts: str) -> str:
-    """A Step Functions execution name (<= 80 of [A-Za-z0-9-_]) unique to `parts`."""
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
-    readable = re.sub(r"[^A-Za-z0-9_-]", "-", parts[0])[:50]
-    return f"{readable}-{digest}"
-
-
-def _stable_run_id(request_id: str) -> str:
-    return hashlib.sha256(request_id.encode()).hexdigest()[:20]
-
-
-def _failure(desc: Mapping[str, Any], segment_errors: list[str]) -> str:
-    """Why an execution failed: the segments' own errors when they recorded any (a failed Map
-    fails the execution with the Map's error, whose cause names no segment), else its cause."""
-    if segment_errors:
-        kept = segment_errors[:3]
-        more = len(segment_errors) - len(kept)
-        return "; ".join(kept + ([f"and {more} more segments failed"] if more > 0 else []))
-    return _message(desc.get("cause")) if desc.get("cause") else str(desc["status"])
-
-
-def _message(cause: str | None) -> str:
-    """The errorMessage inside a Lambda error cause, or the cause itself."""
-    try:
-        detail = json.loads(cause or "")
-        return f"{detail['errorType']}: {detail['errorMessage']}"
-    except (ValueError, KeyError, TypeError):
-        return cause or "no cause given"
 
 
 @dataclass
@@ -134,14 +107,12 @@ class Controller:
             data = {"Status": record.status} if record else {}
             if record and record.execution_arn:
                 data["ExecutionArn"] = record.execution_arn
-            return _to_answer(
-                state, decision.status or "FAILED", decision.reason, data, then="done"
-            )
+            return to_answer(state, decision.status or "FAILED", decision.reason, data, then="done")
         now = int(self.clock())
         if decision.action == "join" and record and record.lease_expires < now:
             decision = Decision("start", resume_run_id=record.run_id)  # its controller is gone
         if decision.action == "join":
-            return _waiting(state, "begin", now)
+            return waiting(state, "begin", now)
         return self._take(target, state, decision, stack)
 
     def _stack(self, stack_id: str) -> Stack:
@@ -159,7 +130,7 @@ class Controller:
             created = stacks[0]["CreationTime"]
             updated = stacks[0].get("LastUpdatedTime")
             began = created if status == "CREATE_IN_PROGRESS" else updated or created
-            return Stack(status, self.ledger.note_operation(stack_id, _timestamp(began)))
+            return Stack(status, self.ledger.note_operation(stack_id, stack_time(began)))
         return Stack(status, self.ledger.operation(stack_id))
 
     def _take(
@@ -180,14 +151,14 @@ class Controller:
         if not lock.acquired:  # another request runs it: wait, then decide again
             if down and running:  # rolling back: the Up must not go on; its controller sees it
                 self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
-            return _waiting(state, "begin", now)
+            return waiting(state, "begin", now)
         if running and down:  # the Up's controller is gone: Down only once its run has stopped
             self._stop(running, "dynamigrate.RolledBack", "the stack is rolling back")
             if self._still_running(running):
-                return _waiting(state, "begin", now)
+                return waiting(state, "begin", now)
         elif running and self._still_running(running):  # adopt the run of a vanished controller
-            run_id = lock.record.run_id or _stable_run_id(req.request_id)
-            physical = req.run_physical_id(_stable_run_id(req.request_id))
+            run_id = lock.record.run_id or stable_run_id(req.request_id)
+            physical = req.run_physical_id(stable_run_id(req.request_id))
             self.ledger.update_owned(
                 req.table,
                 req.record_id,
@@ -200,12 +171,12 @@ class Controller:
                 },
             )
             state.update(runId=run_id, direction="up", executionArn=running, physicalId=physical)
-            return _waiting(state, "run", now)
+            return waiting(state, "run", now)
         blockers = [] if req.dry_run else self.ledger.running_before(req.table, req.migration_id)
         if blockers and not down:
             self.messages.append(f"waiting for {blockers[0].migration_id} on {req.table}")
-            return _waiting(state, "begin", now)
-        run_id = decision.resume_run_id or _stable_run_id(req.request_id)
+            return waiting(state, "begin", now)
+        run_id = decision.resume_run_id or stable_run_id(req.request_id)
         direction = "down" if down else "up"
         arn = self._start_execution(req, run_id, direction)
         started: dict[str, Any] = {
@@ -225,7 +196,7 @@ class Controller:
         if runs is not None:  # every run stays in the history, oldest first
             started["runs"] = runs
         if not down:  # the run's identity: what a rollback matches (runner.lifecycle.undoes)
-            state["physicalId"] = req.run_physical_id(_stable_run_id(req.request_id))
+            state["physicalId"] = req.run_physical_id(stable_run_id(req.request_id))
             started.update(
                 physicalId=state["physicalId"],
                 stackId=req.stack_id,
@@ -236,7 +207,7 @@ class Controller:
         record = self.ledger.update_owned(req.table, req.record_id, state["owner"], started)
         self._notify(record, "started")
         state.update(runId=run_id, direction=direction, executionArn=arn)
-        return _waiting(state, "run", now)
+        return waiting(state, "run", now)
 
     def _start_execution(self, req: Request, run_id: str, direction: str) -> str:
         if not req.state_machine_arn:
@@ -287,11 +258,11 @@ class Controller:
             **recorded(totals.records),  # its restore point and verification (runner.run_records)
         }
         if desc["status"] not in TERMINAL:
-            record = self._record(req, state, {**progress, "leaseExpires": _lease(state, now)})
+            record = self._record(req, state, {**progress, "leaseExpires": lease_until(state, now)})
             self._notify(record, "progress")
             if not state["answered"] and now >= state["deadline"]:
                 return self._timed_out_running(req, state, totals.counters)
-            return _waiting(state, "run", now)
+            return waiting(state, "run", now)
         if desc["status"] == "SUCCEEDED":
             final = ROLLED_BACK if state["direction"] == "down" else SUCCEEDED
             changes = {**progress, "status": final, "endedAt": now}
@@ -301,14 +272,14 @@ class Controller:
             elif output.get("samples"):  # a restore's kept items (runner.restore)
                 changes["keptSamples"] = output["samples"]
             self._notify(self._record(req, state, changes, release=True), "ended")
-            data = _data(final, state, totals.counters)
-            return _to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)
-        error = _failure(desc, totals.errors)
+            data = answer_data(final, state, totals.counters)
+            return to_answer(state, "SUCCESS", f"Migration {req.migration_id}: {final}", data)
+        error = failure_reason(desc, totals.errors)
         changes = {**progress, "status": FAILED, "endedAt": now, "lastError": error[:2000]}
         self._notify(self._record(req, state, changes, release=True), "ended")
         what = "Down" if state["direction"] == "down" else "Migration"
         reason = f"{what} {req.migration_id} on table {req.table} failed: {error}"
-        return _to_answer(state, "FAILED", reason, _data(FAILED, state, totals.counters))
+        return to_answer(state, "FAILED", reason, answer_data(FAILED, state, totals.counters))
 
     def _record(
         self, req: Request, state: dict[str, Any], changes: dict[str, Any], release: bool = False
@@ -323,8 +294,8 @@ class Controller:
         window = f"the custom resource's window ({req.service_timeout} s ServiceTimeout)"
         if req.on_timeout == "Continue":
             reason = f"Migration {req.migration_id} continues after {window}; see the history"
-            data = _data(RUNNING, state, counters)
-            return _to_answer(state, "SUCCESS", reason, data, then="wait")
+            data = answer_data(RUNNING, state, counters)
+            return to_answer(state, "SUCCESS", reason, data, then="wait")
         self._stop(state["executionArn"], "dynamigrate.Timeout", f"did not finish within {window}")
         error = (
             f"Migration {req.migration_id} did not finish within {window} and was stopped; its "
@@ -338,19 +309,19 @@ class Controller:
             release=True,
         )
         self._notify(record, "ended")
-        return _to_answer(state, "FAILED", error, _data(FAILED, state, counters))
+        return to_answer(state, "FAILED", error, answer_data(FAILED, state, counters))
 
     def _timed_out_waiting(self, req: Request, state: dict[str, Any]) -> dict[str, Any]:
         if req.on_timeout != "Continue":  # it will not run: the next deploy must not wait on it
             self.ledger.release(req.table, req.record_id, state["owner"])
         if req.on_timeout == "Continue":
             reason = f"Migration {req.migration_id} waits for an earlier run; it runs after it"
-            return _to_answer(state, "SUCCESS", reason, {"Status": "PENDING"}, then="wait")
+            return to_answer(state, "SUCCESS", reason, {"Status": "PENDING"}, then="wait")
         reason = (
             f"Migration {req.migration_id} on table {req.table} waited for an earlier run for the "
             f"whole window ({req.service_timeout} s ServiceTimeout) and did not start"
         )
-        return _to_answer(state, "FAILED", reason, {"Status": "PENDING"})
+        return to_answer(state, "FAILED", reason, {"Status": "PENDING"})
 
     def handover(
         self, event: dict[str, Any], state: dict[str, Any], controller: dict[str, str]
@@ -378,7 +349,7 @@ class Controller:
             self.send(event, body, budget=budget)
         then = pending.get("then", "done")
         out = {**state, "answered": True, "phase": then}
-        return _waiting(out, out.get("mode", "run"), self.clock()) if then == "wait" else out
+        return waiting(out, out.get("mode", "run"), self.clock()) if then == "wait" else out
 
     def fail(
         self,
@@ -388,7 +359,7 @@ class Controller:
         budget: float | None = None,
     ) -> None:
         """After any step failed for good: stop what runs, record FAILED, answer if still due."""
-        message = f"{error.get('Error', 'Error')}: {_message(error.get('Cause'))}"
+        message = f"{error.get('Error', 'Error')}: {lambda_message(error.get('Cause'))}"
         req = None
         with contextlib.suppress(KeyError, ValueError, TypeError):
             req = Request.from_event(event, old=bool(state.get("old")))
@@ -409,46 +380,3 @@ class Controller:
             physical = state.get("physicalId")
             body = cfn_response.build_body(event, "FAILED", reason, physical)
             self.send(event, body, budget=budget)
-
-
-def _timestamp(moment: Any) -> str:
-    """A stack time as DescribeStacks gives it (datetime, or ISO text), as sortable UTC text."""
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).isoformat(timespec="microseconds")
-    return str(moment)
-
-
-def _lease(state: dict[str, Any], now: int) -> int:
-    """Lock lease: long enough to survive several polls, short enough to let a successor in."""
-    return now + LEASE_GRACE_SECONDS + 10 * int(state["pollSeconds"])
-
-
-def _waiting(state: dict[str, Any], mode: str, now: float) -> dict[str, Any]:
-    """Poll again after the interval, shortened so the deadline itself is polled."""
-    answered = state.get("answeredPollSeconds", ANSWERED_POLL_SECONDS)  # older executions
-    interval = answered if state["answered"] else state["pollSeconds"]
-    if not state["answered"]:
-        interval = min(interval, max(1, state["deadline"] - int(now)))
-    phase = "handover" if state.get("polls", 0) >= state["maxPolls"] else "wait"
-    return {**state, "mode": mode, "phase": phase, "waitSeconds": max(1, int(interval))}
-
-
-def _to_answer(
-    state: dict[str, Any],
-    status: str,
-    reason: str,
-    data: dict[str, Any],
-    then: str = "done",
-) -> dict[str, Any]:
-    if state["answered"]:  # CloudFormation has its answer (OnTimeout: Continue): go on
-        return {**state, "phase": then}
-    answer = {"status": status, "reason": reason, "data": data, "then": then}
-    return {**state, "phase": "answer", "answer": answer}
-
-
-def _data(status: str, state: dict[str, Any], counters: dict[str, int]) -> dict[str, Any]:
-    data: dict[str, Any] = {"Status": status, "RunId": state.get("runId", "")}
-    if state.get("executionArn"):
-        data["ExecutionArn"] = state["executionArn"]
-    data.update({name.capitalize(): count for name, count in counters.items()})
-    return data

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import ClientError
 
-from runner.controller import execution_name, window_seconds
+from runner.controller_state import execution_name, window_seconds
 
 if TYPE_CHECKING:  # the stubs are a dev dependency only, as in Powertools
     from mypy_boto3_stepfunctions import SFNClient

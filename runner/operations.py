@@ -242,15 +242,11 @@ class PageApplier:
 
     def _transform_batch(self, items: list[Item], wired: list[Any]) -> list[Result]:
         mid = self.spec.migration_id
-        try:
-            reply = self.invoke(self.op.function or "", self._request(wired))
-        except FunctionFailed as exc:
-            raise self._named(wired, exc) from exc
-        except MigrationError as exc:
-            raise MigrationError(f"Migration {mid}: {exc}") from exc
-        out = reply.get("items") if isinstance(reply, dict) else None
-        if not isinstance(out, list):
-            raise MigrationError(f'Migration {mid}: the function must return {{"items": [...]}}')
+        out = function_items(
+            lambda: self.invoke(self.op.function or "", self._request(wired)),
+            mid,
+            lambda exc: self._named(wired, exc),
+        )
         if len(out) != len(items):
             raise MigrationError(
                 f"Migration {mid}: the function returned {len(out)} items for {len(items)}; "
@@ -440,3 +436,19 @@ class PageApplier:
             key = {k: new[k] for k in keys}
             raise _rejected(self.spec, "write to the Target table", exc, key) from exc
         return "updated"
+
+
+def function_items(
+    call: Callable[[], Any], mid: str, named: Callable[[FunctionFailed], MigrationError]
+) -> list[Any]:
+    """The `items` of a function's reply; its failure named (`named`: which items it was given)."""
+    try:
+        reply = call()
+    except FunctionFailed as exc:
+        raise named(exc) from exc
+    except MigrationError as exc:
+        raise MigrationError(f"Migration {mid}: {exc}") from exc
+    out = reply.get("items") if isinstance(reply, dict) else None
+    if not isinstance(out, list):
+        raise MigrationError(f'Migration {mid}: the function must return {{"items": [...]}}')
+    return out

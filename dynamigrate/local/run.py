@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from dynamigrate.data_files import KeySpec, read_items
+from dynamigrate.data_files import DataFile, KeySpec
 from dynamigrate.history_view import HEADER, as_dict, format_table, rows
 from dynamigrate.local.app import LocalApp
 from dynamigrate.local.cloudformation.deployer import (
@@ -58,7 +58,7 @@ def run_local(
     set_default_environment()
     check_template(template, set(data), render_settings())
     loaded = {
-        logical_id: list(read_items(path, KeySpec.of_table(template["Resources"][logical_id])))
+        logical_id: DataFile(path, KeySpec.of_table(template["Resources"][logical_id])).check()
         for logical_id, path in data.items()
     }
     logging.getLogger("moto").setLevel(logging.CRITICAL)

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.data_files import KeySpec, read_items
+from dynamigrate.data_files import DataFile, KeySpec
 from dynamigrate.local.cloudformation.deployer import LocalDeployer
 from dynamigrate.local.cloudformation.resources import DeployError
 from dynamigrate.templates import load_template
@@ -41,7 +41,7 @@ class LocalStacks:
         template = load_template(template_path)
         resources = template.get("Resources") or {}
         items = {
-            k: list(read_items(Path(v), KeySpec.of_table(resources.get(k))))
+            k: DataFile(Path(v), KeySpec.of_table(resources.get(k))).check()
             for k, v in data.items()
         }
         with self.lock:

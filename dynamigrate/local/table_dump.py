@@ -8,11 +8,11 @@ parsed items is held, not the whole table twice (its items and the file's sorted
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.data_files import item_line, sort_key
+from dynamigrate.data_files import item_digest, item_line, sort_key
 from runner.attrs import Item
 
 Sample = tuple[Item | None, Item | None]
@@ -40,37 +40,42 @@ def _identity(item: Item, keys: list[str]) -> str:
 
 class SampleFinder:
     """The first item (by key) that changed or vanished, else the first one the run added (a
-    `Target` table starts empty): a before/after pair, `(None, None)` when nothing changed."""
+    `Target` table starts empty): a before/after pair, `(None, None)` when nothing changed.
 
-    def __init__(self, before: list[Item], keys: list[str]) -> None:
+    It holds a digest per item of `before` (read once, and again for the sample's own item), not
+    the items: `before` is re-iterable (a list, or a dynamigrate.data_files.DataFile).
+    """
+
+    def __init__(self, before: Iterable[Item], keys: list[str]) -> None:
         self.keys = keys
-        self.before = {_identity(item, keys): item for item in before}
-        self.seen: set[str] = set()
-        self.changed: tuple[str, Item, Item] | None = None
+        self.source = before
+        self.unseen = {_identity(item, keys): item_digest(item) for item in before}
+        self.changed: tuple[str, Item] | None = None
         self.added: tuple[str, Item] | None = None
 
     def see(self, item: Item) -> None:
         ident = _identity(item, self.keys)
-        self.seen.add(ident)
-        was = self.before.get(ident)
+        was = self.unseen.pop(ident, None)  # a Scan returns each item once
         if was is None:
             if self.added is None or ident < self.added[0]:
                 self.added = (ident, item)
-        elif was != item and (self.changed is None or ident < self.changed[0]):
-            self.changed = (ident, was, item)
+        elif was != item_digest(item) and (self.changed is None or ident < self.changed[0]):
+            self.changed = (ident, item)
 
     def sample(self) -> Sample:
         if self.changed:  # an update shows more than a delete
-            return self.changed[1], self.changed[2]
-        gone = sorted(set(self.before) - self.seen)
-        if gone:
-            return self.before[gone[0]], None
+            return self._before(self.changed[0]), self.changed[1]
+        if self.unseen:
+            return self._before(min(self.unseen)), None
         if self.added:
             return None, self.added[1]
         return None, None
 
+    def _before(self, ident: str) -> Item | None:
+        return next((i for i in self.source if _identity(i, self.keys) == ident), None)
 
-def dump_table(client: Any, table: str, path: Path, before: list[Item]) -> Sample:
+
+def dump_table(client: Any, table: str, path: Path, before: Iterable[Item]) -> Sample:
     """Write the table's items to `path` (export format, sorted by key); return its sample."""
     keys = key_names(client, table)
     finder = SampleFinder(before, keys)

@@ -72,6 +72,21 @@ def scan_all(client: Any, name: str, key: str = "pk") -> dict[str, dict[str, Any
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
 
+def up_noted(engine: LocalEngine, spec: dict[str, Any]) -> Any:
+    """Run the Up as run `up-1` and note it in the history record as a rollback's Down finds it."""
+    up = engine.run(spec, run_id="up-1")
+    assert up.status == "SUCCEEDED", up.message
+    engine.dynamodb.put_item(
+        TableName=HISTORY_TABLE,
+        Item={
+            "pk": {"S": spec["TableName"]},
+            "sk": {"S": spec["MigrationId"]},
+            "upRun": {"M": {"runId": {"S": "up-1"}}},
+        },
+    )
+    return up
+
+
 RUNTIME = ("ServiceTimeout", "DryRun", "OnTimeout", "Dispose")
 
 

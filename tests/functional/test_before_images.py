@@ -12,11 +12,17 @@ from typing import Any
 from dynamigrate.history_view import as_dict
 from dynamigrate.local.cloudformation.protocol import StackDriver
 from dynamigrate.local.emulator import deploy_function
-from dynamigrate.local.engine import ARTIFACTS_BUCKET, HISTORY_TABLE
+from dynamigrate.local.engine import ARTIFACTS_BUCKET
 from runner.history import ROLLED_BACK, History
 from runner.restore import Restorer
 from tests.functional import transforms
-from tests.functional.conftest import create_table, custom_resource_properties, load, scan_all
+from tests.functional.conftest import (
+    create_table,
+    custom_resource_properties,
+    load,
+    scan_all,
+    up_noted,
+)
 from tests.functional.lifecycle_world import ledger
 
 N = 40
@@ -162,21 +168,6 @@ def killed() -> Exception:
     return type("Sandbox.Timedout", (Exception,), {})("Task timed out")
 
 
-def up_and_rollback(engine: Any, spec: dict[str, Any]) -> Any:
-    """Run the Up, note it in the history record as a rollback's Down finds it, run the Down."""
-    up = engine.run(spec, run_id="up-1")
-    assert up.status == "SUCCEEDED", up.message
-    engine.dynamodb.put_item(
-        TableName=HISTORY_TABLE,
-        Item={
-            "pk": {"S": "Rich"},
-            "sk": {"S": spec["MigrationId"]},
-            "upRun": {"M": {"runId": {"S": "up-1"}}},
-        },
-    )
-    return up
-
-
 COUNT_UP = {"Update": {"Expression": "ADD c :one SET v = :one", "Values": {":one": 1}}}
 
 
@@ -195,7 +186,7 @@ def test_a_worker_killed_after_its_before_images_and_before_its_checkpoint_resto
 
     monkeypatch.setattr(History, "commit_page", crashing)
     spec = {"MigrationId": "m1", "TableName": "Rich", "Source": PAGE, "Up": COUNT_UP}
-    up_and_rollback(engine, spec)
+    up_noted(engine, spec)
     assert sorted(crashes) == [0, 1]
     # The pages re-run after the crash recognise their own writes (runner.journal): ADD once.
     assert all(i["c"] == {"N": "1"} for i in scan_all(engine.dynamodb, "Rich").values())
@@ -207,7 +198,7 @@ def test_a_worker_killed_after_its_before_images_and_before_its_checkpoint_resto
 def test_a_restore_interrupted_in_the_middle_resumes_and_ends_exact(engine, monkeypatch):
     before = rich_table(engine)
     spec = {"MigrationId": "m1", "TableName": "Rich", "Source": PAGE, "Up": {"Delete": {}}}
-    up_and_rollback(engine, spec)
+    up_noted(engine, spec)
     assert scan_all(engine.dynamodb, "Rich") == {}
     restore = Restorer.restore
     calls: list[int] = []

@@ -15,10 +15,10 @@ import pytest
 
 import runner.worker
 from dynamigrate.local.emulator import deploy_function
-from dynamigrate.local.engine import ARTIFACTS_BUCKET, HISTORY_TABLE
+from dynamigrate.local.engine import ARTIFACTS_BUCKET
 from runner.history import History
 from runner.recording import RecordingApplier
-from tests.functional.conftest import create_table, load, scan_all
+from tests.functional.conftest import create_table, load, scan_all, up_noted
 
 N = 40
 SOURCE = {"Scan": {"Segments": 2, "PageSize": 7}}
@@ -156,16 +156,7 @@ def test_a_killed_function_migration_transforms_every_item_once(engine, kill):
 
 
 def up_then_restore(engine: Any, spec: dict[str, Any]) -> Any:
-    up = engine.run(spec, run_id="up-1")
-    assert up.status == "SUCCEEDED", up.message
-    engine.dynamodb.put_item(
-        TableName=HISTORY_TABLE,
-        Item={
-            "pk": {"S": "Counted"},
-            "sk": {"S": spec["MigrationId"]},
-            "upRun": {"M": {"runId": {"S": "up-1"}}},
-        },
-    )
+    up = up_noted(engine, spec)
     down = engine.run(spec, run_id="down-1", direction="down")
     assert down.status == "SUCCEEDED", down.message
     return up

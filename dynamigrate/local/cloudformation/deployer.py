@@ -15,7 +15,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,7 +240,7 @@ class LocalDeployer:
         self,
         template: dict[str, Any],
         base: Path,
-        data: dict[str, list[Item]] | None = None,
+        data: Mapping[str, Iterable[Item]] | None = None,
         parameters: dict[str, str] | None = None,
         dry_run: bool = False,
         disable_rollback: bool = False,

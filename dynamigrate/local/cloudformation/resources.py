@@ -4,7 +4,8 @@ which run in-process; a function a local run cannot execute is named before anyt
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +155,10 @@ class LocalResources:
             deleted.append(logical_id)
         return deleted
 
-    def load(self, table: str, items: list[Item]) -> None:
-        for start in range(0, len(items), 25):
-            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+    def load(self, table: str, items: Iterable[Item]) -> None:
+        """Write the items in BatchWriteItem requests of 25 (its limit), read as they go."""
+        source = iter(items)
+        while batch := [{"PutRequest": {"Item": item}} for item in islice(source, 25)]:
             pending: dict[str, Any] = {table: batch}
             while pending:
                 pending = (

@@ -13,7 +13,7 @@ from parliament import analyze_policy_string, is_arn_match
 
 from dynamigrate.local.cloudformation.intrinsics import resolve, state_machine_definition
 from dynamigrate.templates import load_template
-from runner.controller import _failure, window_seconds
+from runner.controller_state import failure_reason, window_seconds
 from runner.entry import controller_input, deadline, sent_at
 from runner.lifecycle import Request
 from runner.worker import spec_of
@@ -215,8 +215,8 @@ def test_the_worker_reads_the_spec_as_one_string_or_as_an_object():
 def test_a_failed_execution_reports_the_segments_errors():
     desc = {"status": "FAILED", "cause": "The specified tolerated failure threshold was exceeded"}
     errors = [f"up#seg{i}: ValueError: bad {i}" for i in range(5)]
-    assert _failure(desc, errors) == "; ".join(errors[:3]) + "; and 2 more segments failed"
-    assert _failure(desc, []) == desc["cause"]
+    assert failure_reason(desc, errors) == "; ".join(errors[:3]) + "; and 2 more segments failed"
+    assert failure_reason(desc, []) == desc["cause"]
 
 
 # ---- 10. the artifacts bucket's policy ----------------------------------------------------------

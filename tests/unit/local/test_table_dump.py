@@ -73,3 +73,38 @@ def test_a_delete_then_an_added_item_is_the_sample(tmp_path: Path) -> None:
     assert dump_table(added, "T", tmp_path / "b.jsonl", []) == (None, _item(5))
     same = PagedTable(before, page_size=2)
     assert dump_table(same, "T", tmp_path / "c.jsonl", before) == (None, None)
+
+
+class Reread:
+    """A data file's part: fresh items on every iteration, each watched by weak reference."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.made: list[weakref.ref[Tracked]] = []
+        self.reads = 0
+
+    def __iter__(self) -> Any:
+        self.reads += 1
+        for item in self.items:
+            fresh = Tracked(json.loads(json.dumps(item)))
+            self.made.append(weakref.ref(fresh))
+            yield fresh
+
+
+def test_the_data_files_items_are_not_held_while_the_table_is_read(tmp_path: Path) -> None:
+    """Only a digest per item: the file is read again for the sample's own item."""
+    before = Reread([_item(i, v={"N": "0"}) for i in range(50)])
+    after = [_item(i, v={"N": "1" if i == 30 else "0"}) for i in range(50)]
+    table = PagedTable(after, page_size=10)
+    alive: list[int] = []
+    scan = table.scan
+
+    def scan_watching(**kw: Any) -> dict[str, Any]:
+        alive.append(sum(ref() is not None for ref in before.made))
+        return scan(**kw)
+
+    table.scan = scan_watching  # type: ignore[method-assign]
+    sample = dump_table(table, "T", tmp_path / "T.jsonl", before=before)
+    assert sample == (_item(30, v={"N": "0"}), _item(30, v={"N": "1"}))
+    assert max(alive) == 0  # none of the file's items outlived the digests
+    assert before.reads == 2  # the digests, then the sample's item

@@ -8,7 +8,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from runner.controller import _to_answer, _waiting, execution_name, window_seconds
+from runner.controller_state import execution_name, to_answer, waiting, window_seconds
 from runner.entry import controller_input, start_controller
 
 
@@ -32,15 +32,15 @@ def state(**kw):
 
 
 def test_the_last_wait_before_the_deadline_is_shortened_to_poll_the_deadline_itself():
-    assert _waiting(state(), "run", now=900)["waitSeconds"] == 15
-    assert _waiting(state(), "run", now=995)["waitSeconds"] == 5
-    assert _waiting(state(), "run", now=1005)["waitSeconds"] == 1
+    assert waiting(state(), "run", now=900)["waitSeconds"] == 15
+    assert waiting(state(), "run", now=995)["waitSeconds"] == 5
+    assert waiting(state(), "run", now=1005)["waitSeconds"] == 1
 
 
 def test_after_answering_the_controller_polls_less_often():
-    assert _waiting(state(answered=True), "run", now=2000)["waitSeconds"] == 60
+    assert waiting(state(answered=True), "run", now=2000)["waitSeconds"] == 60
     fast = state(answered=True, answeredPollSeconds=2)  # a local run's configuration
-    assert _waiting(fast, "run", now=2000)["waitSeconds"] == 2
+    assert waiting(fast, "run", now=2000)["waitSeconds"] == 2
 
 
 def test_the_answered_interval_is_configured_only_where_it_is_set():
@@ -51,14 +51,14 @@ def test_the_answered_interval_is_configured_only_where_it_is_set():
 
 
 def test_the_controller_hands_over_after_max_polls():
-    assert _waiting(state(polls=4), "run", now=0)["phase"] == "wait"
-    assert _waiting(state(polls=5), "run", now=0)["phase"] == "handover"
+    assert waiting(state(polls=4), "run", now=0)["phase"] == "wait"
+    assert waiting(state(polls=5), "run", now=0)["phase"] == "handover"
 
 
 def test_an_answer_is_prepared_once():
-    pending = _to_answer(state(), "SUCCESS", "done", {"Status": "SUCCEEDED"})
+    pending = to_answer(state(), "SUCCESS", "done", {"Status": "SUCCEEDED"})
     assert pending["phase"] == "answer"
-    assert _to_answer(state(answered=True), "FAILED", "late", {})["phase"] == "done"
+    assert to_answer(state(answered=True), "FAILED", "late", {})["phase"] == "done"
 
 
 class FakeStepFunctions:
