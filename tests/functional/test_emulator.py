@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
 import time
 import warnings
+import weakref
 from datetime import UTC, datetime
 
 import boto3
@@ -14,6 +16,7 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item as DynamoItem
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
@@ -297,3 +300,33 @@ def test_adaptation_7_moto_backups_are_exact_at_the_request(aws):
     LocalEngine()
     assert emulator.LOCAL_BACKUP_SETTLE_SECONDS == 0
     assert os.environ.get("BACKUP_SETTLE_SECONDS") == "0"
+
+
+def _versions_alive() -> tuple[int, int]:
+    """Write one item ten times; how many of its overwritten versions are still alive, and how
+    many items moto tracks."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName="Versions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table("Versions")
+    versions = []
+    for n in range(10):
+        client.put_item(TableName="Versions", Item={"pk": {"S": "a"}, "n": {"N": str(n)}})
+        versions.append(weakref.ref(table.items[next(iter(table.items))]))
+    gc.collect()
+    alive = sum(ref() is not None for ref in versions[:-1])
+    client.delete_table(TableName="Versions")
+    return alive, len(DynamoItem.instances_tracked)
+
+
+def test_adaptation_8_an_overwritten_item_is_freed(aws, monkeypatch):
+    """moto tracks every Item it constructs: without the adaptation each version stays alive."""
+    assert _versions_alive() == (0, 0)
+    monkeypatch.setattr(DynamoItem, "__new__", emulator._ORIGINAL_ITEM_NEW)
+    alive, tracked = _versions_alive()
+    assert alive == 9
+    assert tracked >= 10

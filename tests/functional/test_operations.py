@@ -13,8 +13,8 @@ from dynamigrate.local.emulator import deploy_function
 from tests.functional import transforms
 from tests.functional.conftest import create_table, load, scan_all
 
-N = 2000
-PAGE = 60  # several pages per segment even with 16 segments
+N = 1000
+PAGE = 30  # several pages per segment even with 16 segments
 
 
 def orders() -> list[dict]:
