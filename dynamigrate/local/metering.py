@@ -6,9 +6,13 @@ and after it, and the response. A request the model refuses never reaches moto a
 ProvisionedThroughputExceededException as DynamoDB does; a served one reports the units it
 consumed when asked (`ReturnConsumedCapacity`, which moto answers with a constant).
 
-Modelled: PutItem, UpdateItem, DeleteItem, GetItem, BatchWriteItem (as a whole request), Scan and
-Query; the capacity of each table and GSI from CreateTable/UpdateTable/DescribeTable. Not
-modelled (free, as moto serves them): BatchGetItem, TransactWriteItems, TransactGetItems.
+Modelled: PutItem, UpdateItem, DeleteItem, GetItem, BatchWriteItem (as a whole request), the
+Put, Update and Delete actions of TransactWriteItems (as a whole request, each at twice its
+single write's units: a transaction "performs two underlying writes for every item", Developer
+Guide, "Amazon DynamoDB Transactions: How it works", capacity management), Scan and Query; the
+capacity of each table and GSI from CreateTable/UpdateTable/DescribeTable. Not modelled (free,
+as moto serves them): a transaction's ConditionCheck (the runner sends none), BatchGetItem and
+TransactGetItems (the runner reads with Scan, Query and GetItem).
 
 The wiring lives here too: `CAPACITY` (the one model, publishing to the emulator's CloudWatch),
 `METERING` (it, over moto's tables) and `metered_call`, which dynamigrate.local.emulator's
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 from binascii import crc32
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +48,9 @@ from dynamigrate.local.seal import REGION
 
 Wire = dict[str, Any]
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+MULTI_WRITES = ("BatchWriteItem", "TransactWriteItems")  # one admission for the whole request
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+TRANSACTION_FACTOR = 2.0  # "two underlying writes for every item in the transaction"
 TABLE_ACTIONS = ("CreateTable", "UpdateTable", "DescribeTable")
 THROTTLE_TYPE = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
 
@@ -161,6 +169,16 @@ class Metering:
                     states.append(self._write_state(table, action, request, name))
             self.model.admit([c for s in states for c in s[3]])
             return states
+        if action == "TransactWriteItems":
+            states = []
+            for entry in body.get("TransactItems") or []:
+                for kind, request in entry.items():
+                    table = self._table(str(request.get("TableName", "")))
+                    if kind in TRANSACT_ACTIONS and table is not None:
+                        write = TRANSACT_ACTIONS[kind]
+                        states.append(self._write_state(table, write, request, table.name))
+            self.model.admit([_doubled(c) for s in states for c in s[3]])
+            return states
         table = self._table(str(body.get("TableName", "")))
         if table is None:
             return None
@@ -198,7 +216,7 @@ class Metering:
         """Charge what a served request consumed; its ConsumedCapacity entries."""
         if state is None:
             return []
-        if action in WRITES or action == "BatchWriteItem":
+        if action in WRITES or action in MULTI_WRITES:
             consumed = []
             for table, key, old, _ in state:
                 new = _stored(table, key)
@@ -212,6 +230,8 @@ class Metering:
                     )
                 ]
                 charges += _index_writes(table, old, new)
+                if action == "TransactWriteItems":
+                    charges = [_doubled(c) for c in charges]
                 self.model.charge(charges)
                 consumed.append(charges)
             return [_consumed(c, "write") for c in consumed]
@@ -230,6 +250,10 @@ class Metering:
         )
         self.model.charge([charge])
         return [_consumed([charge], "read")]
+
+
+def _doubled(charge: Charge) -> Charge:
+    return replace(charge, units=charge.units * TRANSACTION_FACTOR)
 
 
 def _consumed(charges: list[Charge], kind: str) -> Wire:
@@ -260,7 +284,7 @@ def report(body: Wire, action: str, consumed: list[Wire], response: Wire) -> boo
             {k: v for k, v in c.items() if k not in ("Table", "GlobalSecondaryIndexes")}
             for c in consumed
         ]
-    if action == "BatchWriteItem":
+    if action in MULTI_WRITES:  # a list, one entry per table (API reference of each)
         merged: dict[str, Wire] = {}
         for entry in consumed:
             prior = merged.setdefault(

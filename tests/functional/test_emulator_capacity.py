@@ -180,3 +180,25 @@ def test_adaptation_6_a_scan_whose_filter_drops_every_item_costs_what_it_read(aw
     assert none["Count"] == 0
     assert none["ScannedCount"] == 10
     assert none["ConsumedCapacity"]["CapacityUnits"] == total["CapacityUnits"] == 4.0
+
+
+def _transaction(client, keys: list[str]) -> dict:
+    item = {"d": {"S": "x" * 1500}}
+    actions = [{"Put": {"TableName": "Cap", "Item": {**item, "pk": {"S": k}}}} for k in keys]
+    return client.transact_write_items(TransactItems=actions, ReturnConsumedCapacity="TOTAL")
+
+
+def test_adaptation_6_a_transaction_costs_twice_its_writes_and_is_admitted_whole(
+    aws, capacity_clock
+):
+    """Two puts of 1.5 KB: 2 units each, twice over in a transaction (Developer Guide, "Amazon
+    DynamoDB Transactions: How it works"); one more the same second exceeds 10 WCU whole."""
+    client = _once()
+    _provisioned(client, "Cap", wcu=10)
+    consumed = _transaction(client, ["a", "b"])["ConsumedCapacity"]
+    assert consumed == [{"TableName": "Cap", "CapacityUnits": 8.0}]
+    with pytest.raises(client.exceptions.ProvisionedThroughputExceededException):
+        _transaction(client, ["c", "d"])
+    assert client.get_item(TableName="Cap", Key={"pk": {"S": "c"}}).get("Item") is None
+    capacity_clock.now += 1
+    assert _transaction(client, ["c", "d"])["ConsumedCapacity"][0]["CapacityUnits"] == 8.0
