@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException
@@ -136,12 +139,16 @@ def _once(keys: KeySpec, item: Item, number: int, seen: dict[tuple[Any, ...], in
         )
 
 
-def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
-    """Every item of a data file; a bad line is reported with its number."""
+def read_items(
+    path: Path, keys: KeySpec | None = None, shown: Path | None = None
+) -> Iterator[Item]:
+    """Every item of a data file; a bad line is reported with its number (and the file's name
+    as `shown`, when `path` is a copy of it)."""
+    name = shown or path
     try:
         handle = path.open(encoding="utf-8-sig")
     except OSError as exc:
-        raise DataFileError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise DataFileError(f"{name}: cannot read ({exc.strerror})") from exc
     seen: dict[tuple[Any, ...], int] = {}
     with handle:
         for number, line in enumerate(handle, start=1):
@@ -152,7 +159,7 @@ def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
                 if keys is not None:
                     _once(keys, item, number, seen)
             except ValueError as exc:
-                raise DataFileError(f"{path}:{number}: {exc}") from exc
+                raise DataFileError(f"{name}:{number}: {exc}") from exc
             yield item
 
 
@@ -160,21 +167,38 @@ def read_items(path: Path, keys: KeySpec | None = None) -> Iterator[Item]:
 class DataFile:
     """A data file read when needed and never held whole: each iteration reads it again.
 
-    `local run` holds the table's data once, in the emulator; the data file's items are read
-    to load it, and again only for the one item its sample shows (dynamigrate.local.table_dump).
+    `local run` holds the table's data once, in the emulator. It reads the file to check it,
+    to load the table, and at the end twice more for the table's sample (a digest per item,
+    then the sample's one item: dynamigrate.local.table_dump). `check` reads a private copy
+    taken at the start, so the output written over the file, or an edit during the run, changes
+    nothing the run reads.
     """
 
     path: Path
     keys: KeySpec | None = None
+    shown: Path | None = None  # the user's file, when `path` is the run's copy of it
 
     def __iter__(self) -> Iterator[Item]:
-        return read_items(self.path, self.keys)
+        return read_items(self.path, self.keys, self.shown)
 
     def check(self) -> DataFile:
-        """Every line read once (a bad one raises DataFileError), before anything starts."""
-        for _ in self:
-            pass
-        return self
+        """A copy of the file as it is now, every line of it read once (a bad one raises
+        DataFileError naming the file), before anything starts; the copy goes with the object."""
+        folder = tempfile.mkdtemp(prefix="dynamigrate-data-")
+        try:
+            copy = Path(folder) / "items.jsonl"
+            try:
+                shutil.copyfile(self.path, copy)
+            except OSError as exc:
+                raise DataFileError(f"{self.path}: cannot read ({exc.strerror})") from exc
+            checked = DataFile(copy, self.keys, self.path)
+            for _ in checked:
+                pass
+        except BaseException:
+            shutil.rmtree(folder, True)
+            raise
+        weakref.finalize(checked, shutil.rmtree, folder, True)
+        return checked
 
 
 def item_digest(item: Item) -> bytes:

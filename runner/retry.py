@@ -23,8 +23,18 @@ THROTTLING_CODES = frozenset(
 )
 
 
+# A transaction DynamoDB cancels for want of capacity says so in its cancellation reasons (API
+# reference, TransactionCanceledException: "There is insufficient provisioned capacity for the
+# transaction to be completed"; reason codes ProvisionedThroughputExceeded and ThrottlingError).
+THROTTLING_REASONS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
+
+
 def is_throttling(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+    code = exc.response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return any(r.get("Code") in THROTTLING_REASONS for r in reasons)
+    return code in THROTTLING_CODES
 
 
 def call_with_backoff(

@@ -53,6 +53,7 @@ TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteI
 TRANSACTION_FACTOR = 2.0  # "two underlying writes for every item in the transaction"
 TABLE_ACTIONS = ("CreateTable", "UpdateTable", "DescribeTable")
 THROTTLE_TYPE = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+CANCELLED_TYPE = "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
 
 
 def _wire(item: Item | None) -> Wire | None:
@@ -302,6 +303,23 @@ def throttle_response(message: str) -> tuple[int, dict[str, str], str]:
     return 400, {"Content-Type": "application/x-amz-json-1.0"}, body
 
 
+def cancelled_response(message: str, actions: int) -> tuple[int, dict[str, str], str]:
+    """A transaction short of capacity is cancelled, its reasons naming the throughput (API
+    reference, TransactionCanceledException: "There is insufficient provisioned capacity for
+    the transaction to be completed"; reason code ProvisionedThroughputExceeded). The model
+    refuses the request whole, so every action carries the reason."""
+    reasons = [{"Code": "ProvisionedThroughputExceeded", "Message": message}] * actions
+    body = json.dumps(
+        {
+            "__type": CANCELLED_TYPE,
+            "message": "Transaction cancelled, please refer cancellation reasons for specific "
+            f"reasons [{', '.join(r['Code'] for r in reasons)}]",
+            "CancellationReasons": reasons,
+        }
+    )
+    return 400, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+
 # ---- the wiring: one model and one Metering for the whole emulator --------------------------
 
 
@@ -337,6 +355,8 @@ def metered_call(handler: DynamoHandler, action: str, serve: Callable[[DynamoHan
     try:
         state = METERING.before(action, body)
     except Throttled as exc:
+        if action == "TransactWriteItems":
+            return cancelled_response(str(exc), len(body.get("TransactItems") or []))
         return throttle_response(str(exc))
     status, headers, text = serve(handler)
     if int(status) != 200 or (state is None and action not in TABLE_ACTIONS):

@@ -8,14 +8,16 @@ parsed items is held, not the whole table twice (its items and the file's sorted
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dynamigrate.data_files import item_digest, item_line, sort_key
+from dynamigrate.data_files import DataFile, item_digest, item_line, sort_key
 from runner.attrs import Item
 
 Sample = tuple[Item | None, Item | None]
+Before = Sequence[Item] | DataFile  # read more than once
 
 
 def key_names(client: Any, table: str) -> list[str]:
@@ -42,20 +44,25 @@ class SampleFinder:
     """The first item (by key) that changed or vanished, else the first one the run added (a
     `Target` table starts empty): a before/after pair, `(None, None)` when nothing changed.
 
-    It holds a digest per item of `before` (read once, and again for the sample's own item), not
-    the items: `before` is re-iterable (a list, or a dynamigrate.data_files.DataFile).
+    It holds a digest per item of `before`, not the items: `before` is read once for the
+    digests and once more for the sample's own item (the last line with its key, as loading
+    kept it), so it must be re-iterable (a list, or a dynamigrate.data_files.DataFile).
     """
 
-    def __init__(self, before: Iterable[Item], keys: list[str]) -> None:
+    def __init__(self, before: Before, keys: list[str]) -> None:
         self.keys = keys
         self.source = before
         self.unseen = {_identity(item, keys): item_digest(item) for item in before}
+        self.seen: set[str] = set()
         self.changed: tuple[str, Item] | None = None
         self.added: tuple[str, Item] | None = None
 
     def see(self, item: Item) -> None:
         ident = _identity(item, self.keys)
-        was = self.unseen.pop(ident, None)  # a Scan returns each item once
+        if ident in self.seen:
+            return
+        self.seen.add(ident)
+        was = self.unseen.pop(ident, None)
         if was is None:
             if self.added is None or ident < self.added[0]:
                 self.added = (ident, item)
@@ -72,11 +79,19 @@ class SampleFinder:
         return None, None
 
     def _before(self, ident: str) -> Item | None:
-        return next((i for i in self.source if _identity(i, self.keys) == ident), None)
+        found = None
+        for item in self.source:
+            if _identity(item, self.keys) == ident:
+                found = item  # a repeated key: the later line replaced the earlier one
+        return found
 
 
-def dump_table(client: Any, table: str, path: Path, before: Iterable[Item]) -> Sample:
-    """Write the table's items to `path` (export format, sorted by key); return its sample."""
+def dump_table(client: Any, table: str, path: Path, before: Before) -> Sample:
+    """Write the table's items to `path` (export format, sorted by key); return its sample.
+
+    The sample is taken before `path` is replaced (a temporary file renamed over it), so a data
+    file that is also the output file still shows what it held.
+    """
     keys = key_names(client, table)
     finder = SampleFinder(before, keys)
     lines: list[tuple[tuple[Any, ...], str]] = []
@@ -84,8 +99,11 @@ def dump_table(client: Any, table: str, path: Path, before: Iterable[Item]) -> S
         for item in page:
             finder.see(item)
             lines.append((sort_key(item, keys), item_line(item)))
+    sample = finder.sample()
     lines.sort(key=lambda line: line[0])
-    with path.open("w", encoding="utf-8") as out:
+    written = path.with_name(f".{path.name}.writing")
+    with written.open("w", encoding="utf-8") as out:
         for _, line in lines:
             out.write(line + "\n")
-    return finder.sample()
+    os.replace(written, path)
+    return sample

@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from dynamigrate.local import emulator
+from runner.retry import is_throttling
 
 
 class _Clock:
@@ -197,8 +198,11 @@ def test_adaptation_6_a_transaction_costs_twice_its_writes_and_is_admitted_whole
     _provisioned(client, "Cap", wcu=10)
     consumed = _transaction(client, ["a", "b"])["ConsumedCapacity"]
     assert consumed == [{"TableName": "Cap", "CapacityUnits": 8.0}]
-    with pytest.raises(client.exceptions.ProvisionedThroughputExceededException):
-        _transaction(client, ["c", "d"])
+    with pytest.raises(client.exceptions.TransactionCanceledException) as cancelled:
+        _transaction(client, ["c", "d"])  # cancelled as DynamoDB cancels it, naming capacity
+    reasons = cancelled.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["ProvisionedThroughputExceeded"] * 2
+    assert is_throttling(cancelled.value)  # the runner backs off and retries it
     assert client.get_item(TableName="Cap", Key={"pk": {"S": "c"}}).get("Item") is None
     capacity_clock.now += 1
     assert _transaction(client, ["c", "d"])["ConsumedCapacity"][0]["CapacityUnits"] == 8.0

@@ -8,6 +8,9 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from dynamigrate.data_files import DataFile, DataFileError, item_line
 from dynamigrate.local.table_dump import dump_table
 
 
@@ -108,3 +111,43 @@ def test_the_data_files_items_are_not_held_while_the_table_is_read(tmp_path: Pat
     assert sample == (_item(30, v={"N": "0"}), _item(30, v={"N": "1"}))
     assert max(alive) == 0  # none of the file's items outlived the digests
     assert before.reads == 2  # the digests, then the sample's item
+
+
+def test_the_output_written_over_its_own_data_file_still_samples_what_it_held(
+    tmp_path: Path,
+) -> None:
+    """`local run --data T=out/T.jsonl --out out`: the sample is read before the file goes."""
+    path = tmp_path / "T.jsonl"
+    path.write_text("".join(item_line(_item(i, v={"N": "0"})) + "\n" for i in range(3)))
+    changed = PagedTable([_item(0, v={"N": "0"}), _item(1, v={"N": "9"})], page_size=2)
+    sample = dump_table(changed, "T", path, DataFile(path))
+    assert sample == (_item(1, v={"N": "0"}), _item(1, v={"N": "9"}))
+    assert [json.loads(line)["Item"]["pk"]["S"] for line in path.read_text().splitlines()] == [
+        "k000",
+        "k001",
+    ]
+    assert not list(tmp_path.glob(".*"))  # the temporary file was renamed over it
+
+
+def test_a_repeated_key_samples_the_line_loading_kept_and_a_repeated_scan_item_counts_once(
+    tmp_path: Path,
+) -> None:
+    first, last = _item(1, v={"N": "1"}), _item(1, v={"N": "2"})  # no key check: the last wins
+    after = _item(1, v={"N": "3"})
+    assert dump_table(PagedTable([after], 1), "T", tmp_path / "a.jsonl", [first, last]) == (
+        last,
+        after,
+    )
+    twice = PagedTable([_item(0), _item(0)], page_size=1)
+    assert dump_table(twice, "T", tmp_path / "b.jsonl", [_item(0)]) == (None, None)
+
+
+def test_a_checked_data_file_reads_its_copy_and_names_the_users_file(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(item_line(_item(0)) + "\n")
+    checked = DataFile(path).check()
+    path.write_text(item_line(_item(5)) + "\n")  # edited during the run
+    assert list(checked) == [_item(0)]
+    path.write_text("{not json\n")
+    with pytest.raises(DataFileError, match=f"^{path}:1: "):
+        DataFile(path).check()

@@ -2,7 +2,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from runner.errors import ThrottledError
-from runner.retry import call_with_backoff
+from runner.retry import call_with_backoff, is_throttling
 
 
 def _error(code):
@@ -36,3 +36,31 @@ def test_other_errors_pass_through():
 
     with pytest.raises(ClientError):
         call_with_backoff(call, sleep=lambda s: None)
+
+
+def _cancelled(*codes):
+    reasons = [{"Code": code} for code in codes]
+    response = {
+        "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+        "CancellationReasons": reasons,
+    }
+    return ClientError(response, "TransactWriteItems")
+
+
+@pytest.mark.parametrize("reason", ["ProvisionedThroughputExceeded", "ThrottlingError"])
+def test_a_transaction_cancelled_for_capacity_is_throttling_and_retried(reason):
+    calls = []
+
+    def call():
+        calls.append(1)
+        if len(calls) < 3:
+            raise _cancelled("None", reason)
+        return "ok"
+
+    assert is_throttling(_cancelled("None", reason))
+    assert call_with_backoff(call, sleep=lambda s: None) == "ok"
+
+
+def test_a_transaction_cancelled_by_a_condition_is_not_throttling():
+    assert not is_throttling(_cancelled("ConditionalCheckFailed", "None"))
+    assert not is_throttling(_cancelled())
