@@ -36,13 +36,13 @@ from runner.fanout import (
     parse_list,
     settle_existing,
 )
+from runner.function_replies import function_items
 from runner.item_diff import diff_items, unchanged_condition
 from runner.journal import KEPT_NOTE, collection_records, collection_verdict
 from runner.operations import (
     MAX_FUNCTION_REQUEST_BYTES,
     PageFailed,
     PageResult,
-    function_items,
     request_batches,
 )
 from runner.retry import call_with_backoff

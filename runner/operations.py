@@ -20,6 +20,7 @@ from runner.attrs import Item, expression_values, from_wire, to_wire
 from runner.conditions import conjunction
 from runner.errors import FunctionFailed, MigrationError
 from runner.fanout import Fanout, fanout_sample, parse_list
+from runner.function_replies import function_items
 from runner.item_check import check_item
 from runner.item_diff import diff_items, same_value, unchanged_condition
 from runner.pacing import TokenBucket
@@ -436,19 +437,3 @@ class PageApplier:
             key = {k: new[k] for k in keys}
             raise _rejected(self.spec, "write to the Target table", exc, key) from exc
         return "updated"
-
-
-def function_items(
-    call: Callable[[], Any], mid: str, named: Callable[[FunctionFailed], MigrationError]
-) -> list[Any]:
-    """The `items` of a function's reply; its failure named (`named`: which items it was given)."""
-    try:
-        reply = call()
-    except FunctionFailed as exc:
-        raise named(exc) from exc
-    except MigrationError as exc:
-        raise MigrationError(f"Migration {mid}: {exc}") from exc
-    out = reply.get("items") if isinstance(reply, dict) else None
-    if not isinstance(out, list):
-        raise MigrationError(f'Migration {mid}: the function must return {{"items": [...]}}')
-    return out
